@@ -1,0 +1,1 @@
+"""kg: documents → chunks → extraction → entity resolution → graph stores → graph queries."""

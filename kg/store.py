@@ -1,0 +1,110 @@
+"""The graph store protocol: one interface, two real implementations (embedded networkx, Neo4j).
+
+Both pass the same contract suite (tests/test_store_contract.py). Writes merge into what is stored:
+entities merge aliases, mentions and chunk ids; relations merge weight and evidence. Removing chunks
+(when a document changes) drops their evidence, then any relation left with no evidence and any entity
+left with no chunk.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from kgsynth.registry import Registry
+from kgsynth.types import (
+    Entity,
+    Fact,
+    GraphBatch,
+    GraphPath,
+    GraphStats,
+    Relation,
+    Subgraph,
+)
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from kgsynth.config import StoreConfig
+
+STORES: Registry[type[GraphStore]] = Registry("stores")
+
+
+class GraphStore(ABC):
+    """A persistent knowledge graph of entities and relations with evidence."""
+
+    name: str = ""
+
+    # ------------------------------------------------------------ writing
+
+    @abstractmethod
+    def write(self, batch: GraphBatch) -> None:
+        """Merge entities and relations into the graph (idempotent for the same batch)."""
+
+    @abstractmethod
+    def remove_chunks(self, chunk_ids: list[str]) -> None:
+        """Forget everything the given chunks contributed (evidence, mentions)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete the whole graph."""
+
+    # ------------------------------------------------------------ reading
+
+    @abstractmethod
+    def entity(self, entity_id: str) -> Entity | None: ...
+
+    @abstractmethod
+    def search(self, query: str, limit: int = 10, type: str | None = None) -> list[Entity]:
+        """Entities whose name or alias matches the query, best first (exact name first)."""
+
+    @abstractmethod
+    def facts(self, entity_id: str, limit: int = 50, include_cooccurrence: bool = False) -> list[Fact]:
+        """Relations touching an entity, strongest first, with evidence sentences."""
+
+    @abstractmethod
+    def neighborhood(self, entity_ids: list[str], hops: int = 1, limit: int = 200) -> Subgraph:
+        """Entities within `hops` of the seeds (typed relations), and the relations among them."""
+
+    @abstractmethod
+    def paths(self, source_id: str, target_id: str, max_hops: int = 3, limit: int = 5) -> list[GraphPath]:
+        """Shortest paths between two entities over typed relations, in either direction."""
+
+    @abstractmethod
+    def stats(self) -> GraphStats: ...
+
+    @abstractmethod
+    def iter_entities(self) -> Iterator[Entity]: ...
+
+    @abstractmethod
+    def iter_relations(self, include_cooccurrence: bool = True) -> Iterator[Relation]: ...
+
+    def to_networkx(self, include_cooccurrence: bool = False) -> nx.MultiDiGraph:
+        """The graph as networkx (for centrality, communities and sampling on any store)."""
+        import networkx as nx
+
+        g = nx.MultiDiGraph()
+        for e in self.iter_entities():
+            g.add_node(e.id, name=e.name, type=e.type, mentions=e.mentions)
+        for r in self.iter_relations(include_cooccurrence=include_cooccurrence):
+            g.add_edge(r.source_id, r.target_id, key=r.id, predicate=r.predicate, kind=r.kind,
+                       weight=r.weight)
+        return g
+
+    def close(self) -> None:
+        """Release connections and flush anything pending."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_store(config: StoreConfig, workspace_dir) -> GraphStore:
+    """Open the store the config names; ``kg.stores`` registers the built-in ones."""
+    import kg.stores  # noqa: F401  (registers built-ins)
+
+    cls = STORES.get(config.kind)
+    return cls.open(config, workspace_dir)

@@ -1,0 +1,1 @@
+"""Built-in graph stores; importing this package registers them in ``kg.store.STORES``."""

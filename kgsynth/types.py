@@ -1,0 +1,268 @@
+"""Every record that crosses a stage boundary, declared in one place.
+
+files → Document → Chunk → Mention / Triple → Entity / Relation (graph store)
+seeds + graph → Example → DatasetVersion → export → fine-tune Job → report
+
+Ids are content hashes (see :mod:`kgsynth.ids`), so re-running a stage is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- documents
+
+
+class Document(Record):
+    id: str  # content hash of the normalized text
+    source: str  # path (or path#row for csv/jsonl rows); unique per workspace
+    title: str = ""
+    text: str
+    lang: str = "en"  # "en" | "zh" | other ISO code
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Chunk(Record):
+    id: str  # hash of (doc_id, index, text)
+    doc_id: str
+    index: int
+    text: str
+    start: int  # char offsets of the chunk inside Document.text
+    end: int
+    lang: str = "en"
+
+
+# ---------------------------------------------------------------- extraction
+
+
+class Mention(Record):
+    """An entity mention in a chunk; offsets are relative to Chunk.text."""
+
+    id: str
+    chunk_id: str
+    doc_id: str
+    text: str
+    type: str  # PERSON, ORG, GPE, ... (spaCy labels; jieba's mapped to the same)
+    start: int
+    end: int
+    sentence: str
+    sentence_start: int  # offset of the sentence inside Chunk.text
+    lang: str = "en"
+
+
+class Triple(Record):
+    """One extracted fact with its evidence. kind="relation" is typed; "cooccurrence" is not."""
+
+    id: str
+    subject: str
+    subject_type: str
+    predicate: str
+    object: str
+    object_type: str
+    kind: Literal["relation", "cooccurrence"] = "relation"
+    chunk_id: str
+    doc_id: str
+    sentence: str
+    sentence_start: int
+    subject_span: tuple[int, int]  # offsets inside Chunk.text
+    object_span: tuple[int, int]
+    extractor: str = "spacy"
+    confidence: float = 1.0
+
+
+class Extraction(Record):
+    """What an extractor returns for one chunk."""
+
+    chunk_id: str
+    mentions: list[Mention] = Field(default_factory=list)
+    triples: list[Triple] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- graph
+
+
+class Entity(Record):
+    id: str  # hash of the canonical key chosen by entity resolution
+    name: str  # canonical display name
+    type: str
+    aliases: list[str] = Field(default_factory=list)
+    mentions: int = 0  # number of mentions behind this entity
+    chunk_ids: list[str] = Field(default_factory=list)  # chunks that mention it
+    lang: str = "en"
+
+
+class Evidence(Record):
+    triple_id: str
+    chunk_id: str
+    doc_id: str
+    sentence: str
+    start: int = 0  # span of the sentence inside the chunk
+    end: int = 0
+
+
+class Relation(Record):
+    id: str  # hash of (source_id, predicate, target_id, kind)
+    source_id: str
+    target_id: str
+    predicate: str
+    kind: Literal["relation", "cooccurrence"] = "relation"
+    weight: float = 1.0  # number of supporting sentences (cooccurrence: co-mention count)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class GraphBatch(Record):
+    """A unit of writing to a graph store: merged into what is there (never replacing it)."""
+
+    entities: list[Entity] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+
+
+class Fact(Record):
+    """A relation seen from one entity, with both ends resolved: what `graph show` prints."""
+
+    relation: Relation
+    source: Entity
+    target: Entity
+
+
+class Subgraph(Record):
+    entities: list[Entity] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+
+
+class GraphPath(Record):
+    entities: list[Entity]
+    relations: list[Relation]  # relations[i] joins entities[i] and entities[i+1] (either direction)
+
+
+class GraphStats(Record):
+    entities: int = 0
+    relations: int = 0  # typed relations
+    cooccurrences: int = 0
+    entity_types: dict[str, int] = Field(default_factory=dict)
+    predicates: dict[str, int] = Field(default_factory=dict)
+
+
+class MergeDecision(Record):
+    """Entity resolution recorded one merge: `merged` became an alias of `kept`."""
+
+    kept_id: str
+    kept_name: str
+    merged_name: str
+    reason: Literal["normalized", "alias", "acronym", "embedding"]
+    score: float = 1.0
+
+
+# ---------------------------------------------------------------- examples and datasets
+
+
+class Span(Record):
+    chunk_id: str
+    start: int
+    end: int
+
+
+class Provenance(Record):
+    triple_ids: list[str] = Field(default_factory=list)
+    relation_ids: list[str] = Field(default_factory=list)
+    entity_ids: list[str] = Field(default_factory=list)
+    chunk_ids: list[str] = Field(default_factory=list)
+    doc_ids: list[str] = Field(default_factory=list)
+    spans: list[Span] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)  # the cited sentences, verbatim
+
+
+class Example(Record):
+    """One labeled example.
+
+    QA: ``input`` is the question, ``output`` the answer. Classification: ``input`` is the text,
+    ``label`` the class. ``id`` is a content hash of (task, input, output, label).
+    """
+
+    id: str
+    task: str  # "qa.single_fact", "qa.multi_hop", ..., "classify", "entity_typing", "relation_cls"
+    input: str
+    output: str | None = None
+    label: str | None = None
+    lang: str = "en"
+    confidence: float = 1.0
+    label_source: str = "template"  # "seed", "gold", "weak", "model", "template", "review", ...
+    provenance: Provenance = Field(default_factory=Provenance)
+    template_id: str | None = None
+    generator: str | None = None
+    generator_params: dict[str, Any] = Field(default_factory=dict)
+    parent_id: str | None = None  # the example this one was augmented or edited from
+    meta: dict[str, Any] = Field(default_factory=dict)
+    created_at: str = Field(default_factory=utcnow)
+
+
+def example_id(task: str, input: str, output: str | None, label: str | None) -> str:
+    from kgsynth.ids import content_id
+
+    return content_id(task, input, output, label, prefix="ex_")
+
+
+class DatasetVersion(Record):
+    """An immutable set of examples; stages read one version and write a new one."""
+
+    id: str
+    name: str
+    stage: str  # "synth", "annotate", "review", "augment", "clean", "import", ...
+    parents: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+    stats: dict[str, Any] = Field(default_factory=dict)
+    count: int = 0
+    created_at: str = Field(default_factory=utcnow)
+
+
+class ReviewDecision(Record):
+    id: str
+    example_id: str
+    version_id: str
+    action: Literal["accept", "reject", "relabel", "edit"]
+    label: str | None = None
+    input: str | None = None
+    output: str | None = None
+    reviewer: str = "anonymous"
+    created_at: str = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- jobs
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Job(Record):
+    id: str
+    kind: str  # name in the job registry: "ingest", "synth", "clean", "export", "finetune", ...
+    state: JobState = JobState.queued
+    params: dict[str, Any] = Field(default_factory=dict)
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    pid: int | None = None
+    error: str | None = None
+    artifacts: dict[str, str] = Field(default_factory=dict)  # name -> path inside the workspace
+    result: dict[str, Any] = Field(default_factory=dict)
+    created_at: str = Field(default_factory=utcnow)
+    started_at: str | None = None
+    finished_at: str | None = None

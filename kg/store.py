@@ -60,7 +60,9 @@ class GraphStore(ABC):
         """Entities whose name or alias matches the query, best first (exact name first)."""
 
     @abstractmethod
-    def facts(self, entity_id: str, limit: int = 50, include_cooccurrence: bool = False) -> list[Fact]:
+    def facts(
+        self, entity_id: str, limit: int = 50, include_cooccurrence: bool = False
+    ) -> list[Fact]:
         """Relations touching an entity, strongest first, with evidence sentences."""
 
     @abstractmethod
@@ -68,7 +70,9 @@ class GraphStore(ABC):
         """Entities within `hops` of the seeds (typed relations), and the relations among them."""
 
     @abstractmethod
-    def paths(self, source_id: str, target_id: str, max_hops: int = 3, limit: int = 5) -> list[GraphPath]:
+    def paths(
+        self, source_id: str, target_id: str, max_hops: int = 3, limit: int = 5
+    ) -> list[GraphPath]:
         """Shortest paths between two entities over typed relations, in either direction."""
 
     @abstractmethod
@@ -88,8 +92,14 @@ class GraphStore(ABC):
         for e in self.iter_entities():
             g.add_node(e.id, name=e.name, type=e.type, mentions=e.mentions)
         for r in self.iter_relations(include_cooccurrence=include_cooccurrence):
-            g.add_edge(r.source_id, r.target_id, key=r.id, predicate=r.predicate, kind=r.kind,
-                       weight=r.weight)
+            g.add_edge(
+                r.source_id,
+                r.target_id,
+                key=r.id,
+                predicate=r.predicate,
+                kind=r.kind,
+                weight=r.weight,
+            )
         return g
 
     def close(self) -> None:

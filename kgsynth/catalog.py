@@ -22,8 +22,8 @@ from kgsynth.types import (
     Document,
     Example,
     Job,
-    MergeDecision,
     Mention,
+    MergeDecision,
     ReviewDecision,
     Triple,
     utcnow,
@@ -125,7 +125,9 @@ class Catalog:
 
     def migrate(self) -> list[str]:
         conn = self.conn
-        conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
         done = {r[0] for r in conn.execute("SELECT name FROM migrations")}
         applied = []
         for name, sql in MIGRATIONS:
@@ -193,7 +195,9 @@ class Catalog:
     def delete_document(self, doc_id: str) -> list[str]:
         """Delete a document with its chunks, mentions and triples; return the chunk ids removed."""
         with self.transaction() as tx:
-            chunk_ids = [r[0] for r in tx.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+            chunk_ids = [
+                r[0] for r in tx.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))
+            ]
             tx.execute("DELETE FROM mentions WHERE doc_id = ?", (doc_id,))
             tx.execute("DELETE FROM triples WHERE doc_id = ?", (doc_id,))
             tx.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -373,7 +377,9 @@ class Catalog:
 
     def log(self, job_id: str, line: str) -> None:
         with self.transaction() as tx:
-            tx.execute("INSERT INTO job_logs (job_id, ts, line) VALUES (?, ?, ?)", (job_id, utcnow(), line))
+            tx.execute(
+                "INSERT INTO job_logs (job_id, ts, line) VALUES (?, ?, ?)", (job_id, utcnow(), line)
+            )
 
     def logs(self, job_id: str, tail: int | None = None) -> list[str]:
         rows = [
@@ -403,11 +409,17 @@ class Catalog:
 def _document(row) -> Document:
     doc_id, source, title, lang, metadata, text = row
     return Document(
-        id=doc_id, source=source, title=title or "", lang=lang or "en",
-        metadata=json.loads(metadata or "{}"), text=text,
+        id=doc_id,
+        source=source,
+        title=title or "",
+        lang=lang or "en",
+        metadata=json.loads(metadata or "{}"),
+        text=text,
     )
 
 
 def _chunk(row) -> Chunk:
     cid, doc_id, idx, text, start, end, lang = row
-    return Chunk(id=cid, doc_id=doc_id, index=idx, text=text, start=start, end=end, lang=lang or "en")
+    return Chunk(
+        id=cid, doc_id=doc_id, index=idx, text=text, start=start, end=end, lang=lang or "en"
+    )

@@ -1,13 +1,13 @@
 """The one exception hierarchy of kgsynth.
 
-    KgsynthError                 base; the CLI and the UI show its message as one line
-    ├── ConfigError              a bad or missing setting, template or schema
-    ├── InputError               bad user input: a file, a row, a field, a query
-    ├── NotFoundError            an entity, dataset, job or model that does not exist
-    ├── StoreError               the graph store failed (Neo4j unreachable, bad query)
-    ├── GeneratorError           a generator or its server failed
-    ├── JobError                 a job could not be started, cancelled or resumed
-    └── MissingDependencyError   an optional package is not installed (says what to install)
+KgsynthError                 base; the CLI and the UI show its message as one line
+├── ConfigError              a bad or missing setting, template or schema
+├── InputError               bad user input: a file, a row, a field, a query
+├── NotFoundError            an entity, dataset, job or model that does not exist
+├── StoreError               the graph store failed (Neo4j unreachable, bad query)
+├── GeneratorError           a generator or its server failed
+├── JobError                 a job could not be started, cancelled or resumed
+└── MissingDependencyError   an optional package is not installed (says what to install)
 """
 
 from __future__ import annotations

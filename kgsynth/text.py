@@ -1,0 +1,132 @@
+"""Text utilities shared by every stage: normalization, language detection, sentences, words.
+
+Rule based and fast on purpose: ingest, cleaning and export all call these on every record.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+# A sentence ends at . ! ? (with optional closing quotes/brackets) followed by space and an
+# upper-case letter, digit or quote; or at a Chinese full stop. Common abbreviations do not end one.
+_EN_END = re.compile(r"""[.!?]+["')\]]*(?=\s+["'(\[]?[A-Z0-9])""")
+_ZH_END = re.compile(r"[。！？；]+[”’」』）]*")
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "vs",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "no",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "u.s",
+    "u.k",
+    "e.g",
+    "i.e",
+    "etc",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "aug",
+    "sept",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+}
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def normalize_text(s: str) -> str:
+    """NFKC, drop control and zero-width characters, collapse spaces; keep paragraph breaks."""
+    s = unicodedata.normalize("NFKC", s)
+    s = s.replace("\r\n", "\n").replace("\r", "\n")
+    s = _CONTROL.sub("", s)
+    s = _SPACES.sub(" ", s)
+    s = "\n".join(line.strip() for line in s.split("\n"))
+    s = _BLANK_LINES.sub("\n\n", s)
+    return s.strip()
+
+
+def detect_lang(s: str) -> str:
+    """'zh' when CJK characters dominate the letters, else 'en' (the only two we extract)."""
+    sample = s[:4000]
+    cjk = len(_CJK.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    if cjk and cjk * 2 >= latin / 4:
+        return "zh"
+    return "en"
+
+
+def split_sentences(text: str, lang: str = "en") -> list[tuple[int, int]]:
+    """Sentence spans (start, end) covering the text, whitespace trimmed; paragraphs always split."""
+    spans: list[tuple[int, int]] = []
+    for p_start, p_end in _paragraphs(text):
+        spans.extend(_sentences_in(text, p_start, p_end, lang))
+    return spans
+
+
+def words(text: str, lang: str = "en") -> list[str]:
+    """Lower-cased word tokens; jieba segmentation for Chinese."""
+    if lang == "zh" or (lang != "en" and _CJK.search(text)):
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        return [w.lower() for w in jieba.lcut(text) if _WORD.fullmatch(w)]
+    return [m.group(0).lower() for m in _WORD.finditer(text)]
+
+
+def _paragraphs(text: str):
+    start = 0
+    for m in re.finditer(r"\n\s*\n", text):
+        yield start, m.start()
+        start = m.end()
+    yield start, len(text)
+
+
+def _sentences_in(text: str, start: int, end: int, lang: str):
+    pattern = _ZH_END if lang == "zh" else _EN_END
+    cut = start
+    for m in pattern.finditer(text, start, end):
+        if lang != "zh" and _is_abbreviation(text, cut, m.start()):
+            continue
+        yield from _trimmed(text, cut, m.end())
+        cut = m.end()
+    yield from _trimmed(text, cut, end)
+
+
+def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    token = text[sentence_start:dot].rsplit(None, 1)[-1] if text[sentence_start:dot].strip() else ""
+    token = token.lstrip("(\"'").lower()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def _trimmed(text: str, start: int, end: int):
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        yield start, end

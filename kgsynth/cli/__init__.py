@@ -52,9 +52,9 @@ def cli(ctx: click.Context, workspace: str | None, store: str | None, debug: boo
 
 
 def _register_all() -> None:
-    from kgsynth.cli import app, data, graph, synth, train
+    from kgsynth.cli import app, data, demo, graph, synth, train
 
-    for module in (graph, synth, data, train, app):
+    for module in (graph, synth, data, train, app, demo):
         module.register(cli)
 
 

@@ -7,8 +7,10 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if [ -z "$sudo" ] || command -v sudo >/dev/null; then
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "test: missing ${need[*]}; install them (apt-get install ${need[*]}) for the browser/compose tests" >&2
   fi

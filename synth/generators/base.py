@@ -56,6 +56,19 @@ class Generator(ABC):
         """What identifies this generator's output (model, sampling): used in cache keys and provenance."""
         return {"name": self.name}
 
+    def request(self, prompt: Prompt) -> dict[str, Any]:
+        """What of a prompt determines the output (used with params() in cache keys).
+
+        ``prompt.meta["sample"]`` (e.g. 0, 1, 2) asks for distinct samples of the same prompt."""
+        out = {
+            "messages": [m.model_dump() for m in prompt.messages],
+            "max_new_tokens": prompt.max_new_tokens,
+            "temperature": prompt.temperature,
+        }
+        if "sample" in prompt.meta:
+            out["sample"] = prompt.meta["sample"]
+        return out
+
     def close(self) -> None:
         """Release models, sessions or connections."""
 

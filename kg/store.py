@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from kgsynth.registry import Registry
@@ -83,6 +84,16 @@ class GraphStore(ABC):
 
     @abstractmethod
     def iter_relations(self, include_cooccurrence: bool = True) -> Iterator[Relation]: ...
+
+    def query(self, text: str, params: dict | None = None, limit: int = 100) -> list[dict]:
+        """Run a read-only console query (Neo4j: Cypher; embedded: a small command language)."""
+        from kgsynth.errors import StoreError
+
+        raise StoreError(f"the {self.name or type(self).__name__} store has no query console")
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Defer persisting until the block ends (many writes, one flush); a no-op by default."""
+        return nullcontext()
 
     def to_networkx(self, include_cooccurrence: bool = False) -> nx.MultiDiGraph:
         """The graph as networkx (for centrality, communities and sampling on any store)."""

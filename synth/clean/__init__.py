@@ -1,0 +1,124 @@
+"""Cleaning as composable filters: each reads examples and returns (kept, removed-with-reasons).
+
+Built-in filters (``FILTERS``): normalize, length, quality, exact_dedup, near_dedup, semantic_dedup,
+pii, decontam, grounding, label_noise. ``clean()`` runs a chain of them over one dataset version and
+writes a new version plus a JSON and Markdown report in ``ws.dir("reports")``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kgsynth.registry import Registry
+from kgsynth.types import DatasetVersion, Example, Record
+
+Progress = Callable[[int, int], None] | None
+
+
+@dataclass
+class Removed:
+    example: Example
+    reason: str
+
+
+@dataclass
+class CleanContext:
+    """What a filter may need besides the examples: the workspace and user evaluation sets."""
+
+    ws: Any = None
+    eval_sets: list[Path] = field(default_factory=list)
+    progress: Progress = None
+
+
+class Filter(ABC):
+    """One cleaning step. Options come from ``clean(options={name: {...}})`` as keyword args."""
+
+    name: ClassVar[str] = ""
+
+    @abstractmethod
+    def apply(
+        self, examples: list[Example], ctx: CleanContext
+    ) -> tuple[list[Example], list[Removed]]:
+        """Return the examples kept (possibly modified copies) and those removed, with a reason."""
+
+
+FILTERS: Registry[type[Filter]] = Registry("filters")
+DEFAULT_FILTERS = [
+    "normalize",
+    "length",
+    "quality",
+    "exact_dedup",
+    "near_dedup",
+    "grounding",
+    "pii",
+]
+
+
+class CleanResult(Record):
+    version: DatasetVersion
+    report: dict[str, Any]
+    report_json: Path
+    report_md: Path
+
+
+def load_builtin_filters() -> None:
+    """Import the filter modules (each registers its filters)."""
+    from synth.clean import decontam, dedup, grounding, label_noise, normalize, pii, quality  # noqa: F401
+
+
+def make_filter(name: str, options: dict[str, Any] | None = None) -> Filter:
+    """An instance of the named filter with its options."""
+    load_builtin_filters()
+    return FILTERS.get(name)(**(options or {}))
+
+
+def clean(
+    ws,
+    version: str | DatasetVersion,
+    *,
+    filters: list[str] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    eval_sets: list[Path] | tuple = (),
+    name: str | None = None,
+    progress: Progress = None,
+) -> CleanResult:
+    """Run filters in order over a version; store the kept examples as a new "clean" version."""
+    from synth.clean.report import write_report
+    from synth.versions import derive, load, version_id
+
+    parent, examples = load(ws, version)
+    names = list(filters) if filters else DEFAULT_FILTERS + (["decontam"] if eval_sets else [])
+    options = options or {}
+    chain = [make_filter(n, options.get(n)) for n in names]
+    ctx = CleanContext(ws=ws, eval_sets=[Path(p) for p in eval_sets])
+    steps = []
+    current = examples
+    for i, f in enumerate(chain):
+        before = {e.id for e in current}
+        kept, removed = f.apply(current, ctx)
+        modified = [e for e in kept if e.id not in before]
+        steps.append(
+            {
+                "filter": names[i],
+                "in": len(current),
+                "kept": len(kept),
+                "removed": removed,
+                "modified": modified,
+            }
+        )
+        current = kept
+        if progress:
+            progress(i + 1, len(chain))
+    params = {"filters": names, "options": options, "eval_sets": [str(p) for p in eval_sets]}
+    vid = version_id("clean", parent, params, current)
+    report, json_path, md_path = write_report(ws, parent, vid, steps)
+    stats = {"clean": report["summary"], "report_json": str(json_path), "report_md": str(md_path)}
+    new = derive(ws, parent, current, stage="clean", params=params, stats=stats, name=name)
+    return CleanResult(version=new, report=report, report_json=json_path, report_md=md_path)
+
+
+load_builtin_filters()  # at the end: the filter modules import the names defined above

@@ -1,0 +1,337 @@
+"""Export a dataset version as training files: Alpaca, ShareGPT, OpenAI chat, classification
+JSONL/CSV, Parquet, or a Hugging Face datasets directory; with a seeded, stratified train/dev/test
+split in which no near-duplicate pair (nor an augmented example and its parent) crosses splits, a
+dataset card (README.md) and a LLaMA-Factory ``dataset_info.json``. Written to a temporary directory
+first, then renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import shutil
+import uuid
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kgsynth.registry import Registry
+from kgsynth.types import DatasetVersion, Example, Record
+
+SPLITS = ("train", "dev", "test")
+EXPORTERS: Registry[type[Exporter]] = Registry("exporters")
+
+
+class ExportResult(Record):
+    path: Path
+    files: list[Path]
+    counts: dict[str, int]
+
+
+def _is_classification(e: Example) -> bool:
+    return e.output is None and e.label is not None
+
+
+def instruction_for(e: Example, labels: list[str]) -> tuple[str, str, str]:
+    """(instruction, input, output) for instruction-tuning formats."""
+    if _is_classification(e):
+        task = "Classify the text" if e.task == "classify" else f"Task {e.task}: label the text"
+        return f"{task}. Answer with one of: {', '.join(labels)}.", e.input, e.label or ""
+    return e.input, "", e.output or ""
+
+
+class Exporter(ABC):
+    """One output format: rows from examples, and how a split's rows are written."""
+
+    name: ClassVar[str] = ""
+    ext: ClassVar[str] = "jsonl"
+    llamafactory: ClassVar[dict[str, Any]] = {}
+
+    @abstractmethod
+    def row(self, e: Example, labels: list[str]) -> dict[str, Any]:
+        """One output row for an example."""
+
+    def write(self, rows: list[dict[str, Any]], path: Path) -> Path:
+        path = path.with_suffix("." + self.ext)
+        with path.open("w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return path
+
+    def finish(self, folder: Path, files: dict[str, Path]) -> None:
+        """Anything written once per export, after the splits."""
+
+
+@EXPORTERS.register("alpaca")
+class Alpaca(Exporter):
+    name = "alpaca"
+    llamafactory = {"columns": {"prompt": "instruction", "query": "input", "response": "output"}}
+
+    def row(self, e, labels):
+        instruction, inp, out = instruction_for(e, labels)
+        return {"instruction": instruction, "input": inp, "output": out}
+
+
+@EXPORTERS.register("sharegpt")
+class ShareGPT(Exporter):
+    name = "sharegpt"
+    llamafactory = {
+        "formatting": "sharegpt",
+        "columns": {"messages": "conversations"},
+        "tags": {
+            "role_tag": "from",
+            "content_tag": "value",
+            "user_tag": "human",
+            "assistant_tag": "gpt",
+        },
+    }
+
+    def row(self, e, labels):
+        instruction, inp, out = instruction_for(e, labels)
+        prompt = f"{instruction}\n\n{inp}" if inp else instruction
+        return {
+            "conversations": [{"from": "human", "value": prompt}, {"from": "gpt", "value": out}]
+        }
+
+
+@EXPORTERS.register("openai")
+class OpenAIChat(Exporter):
+    name = "openai"
+    llamafactory = {
+        "formatting": "sharegpt",
+        "columns": {"messages": "messages"},
+        "tags": {
+            "role_tag": "role",
+            "content_tag": "content",
+            "user_tag": "user",
+            "assistant_tag": "assistant",
+        },
+    }
+
+    def row(self, e, labels):
+        instruction, inp, out = instruction_for(e, labels)
+        prompt = f"{instruction}\n\n{inp}" if inp else instruction
+        return {
+            "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": out}]
+        }
+
+
+@EXPORTERS.register("classification-jsonl")
+class ClassificationJsonl(Exporter):
+    name = "classification-jsonl"
+    llamafactory = {"columns": {"prompt": "text", "response": "label"}}
+
+    def row(self, e, labels):
+        return {
+            "text": e.input,
+            "label": e.label if e.label is not None else (e.output or ""),
+            "id": e.id,
+            "confidence": e.confidence,
+        }
+
+
+@EXPORTERS.register("csv")
+class ClassificationCsv(ClassificationJsonl):
+    name = "csv"
+    ext = "csv"
+
+    def write(self, rows, path):
+        path = path.with_suffix(".csv")
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["text", "label", "id", "confidence"])
+            w.writeheader()
+            w.writerows(rows)
+        return path
+
+
+def flat_row(e: Example) -> dict[str, Any]:
+    """Every field of an example as a flat row (nested parts as JSON strings)."""
+    return {
+        "id": e.id,
+        "task": e.task,
+        "input": e.input,
+        "output": e.output or "",
+        "label": e.label or "",
+        "lang": e.lang,
+        "confidence": e.confidence,
+        "label_source": e.label_source,
+        "parent_id": e.parent_id or "",
+        "template_id": e.template_id or "",
+        "generator": e.generator or "",
+        "provenance": e.provenance.model_dump_json(),
+        "target": e.output if e.output is not None else (e.label or ""),
+    }
+
+
+@EXPORTERS.register("parquet")
+class Parquet(Exporter):
+    name = "parquet"
+    ext = "parquet"
+    llamafactory = {"columns": {"prompt": "input", "response": "target"}}
+
+    def row(self, e, labels):
+        return flat_row(e)
+
+    def write(self, rows, path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = path.with_suffix(".parquet")
+        pq.write_table(pa.Table.from_pylist(rows), path)
+        return path
+
+
+@EXPORTERS.register("hf")
+class HuggingFace(Parquet):
+    """A datasets.DatasetDict saved with save_to_disk (one folder per split)."""
+
+    name = "hf"
+    ext = ""
+
+    def write(self, rows, path):
+        from datasets import Dataset
+
+        Dataset.from_list(rows).save_to_disk(str(path))
+        return path
+
+    def finish(self, folder: Path, files: dict[str, Path]) -> None:
+        # what DatasetDict.save_to_disk writes, so datasets.load_from_disk(folder) works
+        (folder / "dataset_dict.json").write_text(json.dumps({"splits": list(files)}))
+
+
+# ------------------------------------------------------------------ split
+
+
+def split_groups(examples: list[Example], threshold: float = 0.7) -> list[int]:
+    """Group index per example: near duplicates (MinHash) and augmentation families share one."""
+    from synth.clean.dedup import example_text, groups, near_duplicate_pairs
+
+    pairs = [
+        (i, j) for i, j, _ in near_duplicate_pairs([example_text(e) for e in examples], threshold)
+    ]
+    index = {e.id: i for i, e in enumerate(examples)}
+    for i, e in enumerate(examples):
+        for ref in (e.parent_id, e.meta.get("prev_id")):
+            if ref in index:
+                pairs.append((index[ref], i))
+    return groups(len(examples), pairs)
+
+
+def stratified_split(
+    examples: list[Example], fractions=(0.8, 0.1, 0.1), seed: int = 0, threshold: float = 0.7
+) -> dict[str, list[Example]]:
+    """Assign whole near-duplicate groups to splits, per stratum (label, else task), seeded."""
+    root = split_groups(examples, threshold)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, r in enumerate(root):
+        members[r].append(i)
+    strata: dict[str, list[int]] = defaultdict(list)
+    for r in members:
+        e = examples[r]
+        strata[e.label if e.label is not None else e.task].append(r)
+    rng = random.Random(seed)
+    assigned: dict[int, str] = {}
+    for key in sorted(strata):
+        roots = strata[key]
+        rng.shuffle(roots)
+        roots.sort(key=lambda r: -len(members[r]))  # big groups first, then random order
+        have = dict.fromkeys(SPLITS, 0)
+        total = sum(len(members[r]) for r in roots)
+        for r in roots:
+            # the split furthest below its target share gets the next group
+            name = max(SPLITS, key=lambda s: fractions[SPLITS.index(s)] * total - have[s])
+            have[name] += len(members[r])
+            for i in members[r]:
+                assigned[i] = name
+    return {s: [e for i, e in enumerate(examples) if assigned[i] == s] for s in SPLITS}
+
+
+# ------------------------------------------------------------------ export
+
+
+def _labels(examples: list[Example]) -> list[str]:
+    return sorted({e.label for e in examples if e.label is not None})
+
+
+def dataset_info(name: str, exporter: Exporter, files: dict[str, Path]) -> dict[str, Any]:
+    """LLaMA-Factory dataset_info.json entries, one per split, for files in the same folder."""
+    info = {}
+    for split, path in files.items():
+        entry: dict[str, Any] = {"file_name": path.name}
+        if exporter.ext == "parquet":
+            entry["formatting"] = "alpaca"
+        entry.update(json.loads(json.dumps(exporter.llamafactory)))
+        info[f"{name}_{split}"] = entry
+    return info
+
+
+def export(
+    ws,
+    version: str | DatasetVersion,
+    *,
+    format: str,
+    out: Path | None = None,
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+    dedup_threshold: float = 0.7,
+    progress=None,
+) -> ExportResult:
+    """Write train/dev/test files of one format, README.md and dataset_info.json, atomically."""
+    from synth.card import write_card
+    from synth.versions import load
+
+    exporter = EXPORTERS.get(format)()
+    v, examples = load(ws, version)
+    out = Path(out) if out else ws.dir("exports") / f"{v.name}-{format}"
+    parts = stratified_split(examples, split, seed, dedup_threshold)
+    labels = _labels(examples)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    try:
+        written: dict[str, Path] = {}
+        for n, s in enumerate(SPLITS):
+            if parts[s]:
+                rows = [exporter.row(e, labels) for e in parts[s]]
+                written[s] = exporter.write(rows, tmp / s)
+            if progress:
+                progress(n + 1, len(SPLITS) + 1)
+        exporter.finish(tmp, written)
+        counts = {s: len(parts[s]) for s in SPLITS}
+        info = dataset_info(v.name, exporter, written)
+        (tmp / "dataset_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        write_card(
+            ws,
+            v,
+            examples,
+            tmp / "README.md",
+            counts=counts,
+            format=format,
+            split_params={
+                "fractions": list(split),
+                "seed": seed,
+                "near_dup_threshold": dedup_threshold,
+            },
+        )
+        _replace_dir(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    if progress:
+        progress(len(SPLITS) + 1, len(SPLITS) + 1)
+    files = sorted(out / p.name for p in [*written.values()])
+    return ExportResult(
+        path=out, files=[*files, out / "README.md", out / "dataset_info.json"], counts=counts
+    )
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move tmp to out; an older out is moved aside first and deleted after."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,99 @@
+"""A read-only, in-memory view of the graph for task builders: entities, relations, adjacency, communities.
+
+Task builders enumerate many small patterns (facts, 2–3 hop chains, shared targets); doing that over
+one loaded copy is much faster than a store round trip per pattern, and works the same on every
+store (it only uses ``iter_entities`` / ``iter_relations``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from kgsynth.types import Entity, Relation, Triple
+
+
+class GraphView:
+    def __init__(
+        self,
+        entities: list[Entity],
+        relations: list[Relation],
+        communities: dict[str, int] | None = None,
+        triple: Callable[[str], Triple | None] | None = None,
+    ):
+        self.entities = {e.id: e for e in entities}
+        ok = [r for r in relations if r.source_id in self.entities and r.target_id in self.entities]
+        self.typed = [r for r in ok if r.kind == "relation" and r.source_id != r.target_id]
+        self.cooccurrence = [r for r in ok if r.kind == "cooccurrence"]
+        self.out_edges: dict[str, list[Relation]] = defaultdict(list)
+        self.in_edges: dict[str, list[Relation]] = defaultdict(list)
+        for r in self.typed:
+            self.out_edges[r.source_id].append(r)
+            self.in_edges[r.target_id].append(r)
+        self.co_edges: dict[str, list[Relation]] = defaultdict(list)
+        for r in self.cooccurrence:
+            self.co_edges[r.source_id].append(r)
+            self.co_edges[r.target_id].append(r)
+        self.facts = {(r.source_id, r.predicate, r.target_id) for r in self.typed}
+        self.communities = communities if communities is not None else self._components()
+        self._triple = triple
+        self._triples: dict[str, Triple | None] = {}
+
+    @classmethod
+    def load(cls, ws, seed: int = 0) -> GraphView:
+        """Load the workspace's graph (typed and co-occurrence relations) and its communities."""
+        store = ws.store
+        entities = list(store.iter_entities())
+        relations = list(store.iter_relations(include_cooccurrence=True))
+        communities = _communities(store, seed)
+        return cls(entities, relations, communities, triple=ws.catalog.triple)
+
+    def entity(self, entity_id: str) -> Entity:
+        return self.entities[entity_id]
+
+    def community(self, entity_id: str) -> str:
+        return str(self.communities.get(entity_id, -1))
+
+    def forms(self, entity_id: str) -> list[str]:
+        """The names an answer may use for an entity: canonical name and aliases."""
+        e = self.entities[entity_id]
+        return [e.name, *[a for a in e.aliases if a != e.name]]
+
+    def triple(self, triple_id: str) -> Triple | None:
+        """The extracted triple behind a piece of evidence (from the catalog), if known."""
+        if self._triple is None or not triple_id:
+            return None
+        if triple_id not in self._triples:
+            self._triples[triple_id] = self._triple(triple_id)
+        return self._triples[triple_id]
+
+    def degree(self, entity_id: str) -> int:
+        """Typed relations touching the entity."""
+        return len(self.out_edges.get(entity_id, ())) + len(self.in_edges.get(entity_id, ()))
+
+    def hub_degree(self, entity_id: str) -> int:
+        """Typed relations plus co-occurrences touching the entity: how much of a hub it is."""
+        return self.degree(entity_id) + len(self.co_edges.get(entity_id, ()))
+
+    def _components(self) -> dict[str, int]:
+        parent = {eid: eid for eid in self.entities}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for r in self.typed + self.cooccurrence:
+            parent[find(r.source_id)] = find(r.target_id)
+        roots: dict[str, int] = {}
+        return {eid: roots.setdefault(find(eid), len(roots)) for eid in self.entities}
+
+
+def _communities(store, seed: int) -> dict[str, int] | None:
+    """kg.analytics communities when that module exists; None lets the view use components."""
+    try:
+        from kg.analytics import communities
+    except ImportError:
+        return None
+    return communities(store, seed=seed)

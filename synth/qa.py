@@ -1,0 +1,276 @@
+"""QA sets from the knowledge graph: single-fact, multi-hop, aggregation, comparison, yes/no, extractive.
+
+One path for both modes. Every selected candidate is rendered twice: the direct rendering (its
+``qa.<type>`` template, a seeded phrasing) goes into ``prompt.meta["reference"]``, and the model prompt
+(``qa.prompt``) into the messages. The ``template`` generator returns the reference; a model generator
+writes its own pair. Either way the answer is checked against the supporting facts
+(:mod:`synth.qa_check`); a failing pair is rejected and counted in the version's stats.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from kgsynth.errors import InputError
+from kgsynth.types import DatasetVersion, Example, Provenance, Record, Span, example_id
+from synth.datasets import save_examples
+from synth.generators import Prompt, make_generator
+from synth.graph_view import GraphView
+from synth.qa_candidates import QA_TYPES, QAItem, candidates, fact_line
+from synth.qa_check import check_answer, normalize
+from synth.qa_sampling import Candidate, balanced_sample
+from synth.templates import TemplateLibrary, parse_qa
+
+Progress = Callable[[int, int], None] | None
+BATCH = 16
+MAX_NEW_TOKENS = 64  # a question and a short answer
+MAX_EVIDENCE = 2  # evidence sentences cited per relation
+CONTEXT_LABEL = {"en": "Context", "zh": "上下文"}
+QUESTION_LABEL = {"en": "Question", "zh": "问题"}
+
+
+class PreviewItem(Record):
+    prompt: str
+    example: Example | None = None
+    rejected: str | None = None
+
+
+def build_qa(
+    ws,
+    *,
+    types: tuple[str, ...] | list[str] = QA_TYPES,
+    n: int = 100,
+    generator: str = "template",
+    lang: str | None = None,
+    per_entity_cap: int = 3,
+    seed: int = 0,
+    name: str | None = None,
+    progress: Progress = None,
+    generator_overrides: dict[str, Any] | None = None,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+) -> DatasetVersion:
+    """Build about `n` QA pairs split evenly over `types`, and save them as a new dataset version.
+
+    `generator_overrides` are passed to ``make_generator`` (e.g. ``{"model": path}``);
+    `max_new_tokens` bounds each model reply (a question and a short answer).
+    """
+    types = _check_types(types)
+    view = GraphView.load(ws, seed=seed)
+    if not view.entities:
+        raise InputError("the graph is empty; ingest documents first (kgsynth ingest)")
+    selected, pools = _select(view, types, n, lang, per_entity_cap, seed)
+    gen = make_generator(ws, generator, **(generator_overrides or {}))
+    examples, rejected, _ = _generate(ws, selected, gen, generator, seed, max_new_tokens, progress)
+    stats = {
+        "candidates": pools,
+        "selected": dict(Counter(c.payload.qa_type for c in selected)),
+        "rejected": dict(rejected),
+        "rejected_total": sum(rejected.values()),
+    }
+    params = {
+        "types": list(types),
+        "n": n,
+        "generator": generator,
+        "lang": lang,
+        "per_entity_cap": per_entity_cap,
+        "seed": seed,
+    }
+    return save_examples(ws, examples, name=name or "qa", params=params, stats=stats)
+
+
+def preview(
+    ws,
+    *,
+    types: tuple[str, ...] | list[str] = QA_TYPES,
+    n: int = 3,
+    generator: str = "template",
+    seed: int = 0,
+    generator_overrides: dict[str, Any] | None = None,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+) -> list[PreviewItem]:
+    """A few pairs per type with the prompt each one sends; nothing is saved."""
+    types = _check_types(types)
+    view = GraphView.load(ws, seed=seed)
+    selected, _ = _select(view, types, n * len(types), None, 3, seed)
+    gen = make_generator(ws, generator, **(generator_overrides or {}))
+    _, _, items = _generate(ws, selected, gen, generator, seed, max_new_tokens, None)
+    return items
+
+
+def prompts(
+    ws,
+    *,
+    types: tuple[str, ...] | list[str] = QA_TYPES,
+    n: int = 100,
+    lang: str | None = None,
+    per_entity_cap: int = 3,
+    seed: int = 0,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+) -> list[Prompt]:
+    """The prompts `build_qa` would send with these settings (for token and cost estimates)."""
+    types = _check_types(types)
+    view = GraphView.load(ws, seed=seed)
+    selected, _ = _select(view, types, n, lang, per_entity_cap, seed)
+    library, rng = TemplateLibrary(ws), random.Random(seed)
+    return [_prompt(library, c.payload, rng, max_new_tokens) for c in selected]
+
+
+# ---------------------------------------------------------------- selection
+
+
+def _check_types(types) -> tuple[str, ...]:
+    types = tuple(types)
+    bad = [t for t in types if t not in QA_TYPES]
+    if bad or not types:
+        raise InputError(f"unknown QA type(s) {bad}; valid types: {', '.join(QA_TYPES)}")
+    return types
+
+
+def _select(view: GraphView, types, n: int, lang, cap: int, seed: int):
+    """Balanced candidates per type: n split evenly (the first types get the remainder)."""
+    selected: list[Candidate] = []
+    pools: dict[str, int] = {}
+    for i, qa_type in enumerate(types):
+        want = n // len(types) + (1 if i < n % len(types) else 0)
+        pool = candidates(view, qa_type, seed)
+        if lang:
+            pool = [c for c in pool if c.payload.lang == lang]
+        pools[qa_type] = len(pool)
+        chosen = balanced_sample(pool, want, per_entity_cap=cap, seed=seed)
+        for c in chosen:
+            c.payload.facts = c.payload.facts or [fact_line(view, r) for r in c.payload.relations]
+        selected += chosen
+    return selected, pools
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _generate(ws, selected: list[Candidate], gen, generator: str, seed, max_new_tokens, progress):
+    """Render, generate in batches, check and turn into Examples; returns (examples, rejections, items)."""
+    library = TemplateLibrary(ws)
+    rng = random.Random(seed)
+    prompts = [_prompt(library, c.payload, rng, max_new_tokens) for c in selected]
+    examples: list[Example] = []
+    rejected: Counter = Counter()
+    items: list[PreviewItem] = []
+    try:
+        for start in range(0, len(prompts), BATCH):
+            batch = prompts[start : start + BATCH]
+            completions = gen.generate(batch)
+            for prompt, cand, completion in zip(batch, selected[start:], completions, strict=False):
+                example, reason = _example(cand.payload, prompt, completion.text, gen, generator)
+                if reason:
+                    rejected[reason] += 1
+                else:
+                    examples.append(example)
+                items.append(PreviewItem(prompt=_text(prompt), example=example, rejected=reason))
+            if progress:
+                progress(min(start + BATCH, len(prompts)), len(prompts))
+    finally:
+        gen.close()
+    return examples, rejected, items
+
+
+def _prompt(library: TemplateLibrary, item: QAItem, rng: random.Random, max_new: int) -> Prompt:
+    template_id = f"qa.{item.qa_type}"
+    reference = library.render(template_id, item.lang, rng=rng, **item.vars)
+    text = library.render(
+        "qa.prompt",
+        item.lang,
+        qa_type=item.qa_type,
+        facts=item.facts,
+        evidence=[" ".join(s.split()) for s in _evidence(item)[:6]],
+        answer=item.vars["answer"],
+        draft=reference,
+    )
+    return Prompt.user(
+        text, template_id=template_id, max_new_tokens=max_new, meta={"reference": reference}
+    )
+
+
+def _text(prompt: Prompt) -> str:
+    return "\n\n".join(m.content for m in prompt.messages)
+
+
+def _example(item: QAItem, prompt: Prompt, reply: str, gen, generator: str):
+    """The checked Example for one completion, or (None, reason)."""
+    parsed = parse_qa(reply)
+    if parsed is None:
+        return None, "unparseable reply"
+    question, answer = parsed
+    reason = check_answer(answer, item.expectation)
+    if reason is None and item.context is not None and not _grounded(answer, item.context):
+        reason = "answer not in context"
+    if reason:
+        return None, reason
+    lang = item.lang
+    text = question
+    if item.context is not None:
+        ctx_label = CONTEXT_LABEL.get(lang, "Context")
+        q_label = QUESTION_LABEL.get(lang, "Question")
+        text = f"{ctx_label}: {item.context}\n{q_label}: {question}"
+    task = f"qa.{item.qa_type}"
+    model_mode = generator != "template"
+    return (
+        Example(
+            id=example_id(task, text, answer, None),
+            task=task,
+            input=text,
+            output=answer,
+            lang=lang,
+            label_source="model" if model_mode else "template",
+            provenance=provenance(item),
+            template_id=prompt.template_id,
+            generator=generator,
+            generator_params=gen.params(),
+            meta={
+                "qa_type": item.qa_type,
+                **item.meta,
+                **(
+                    {"reference": prompt.meta["reference"], "prompt_template_id": "qa.prompt"}
+                    if model_mode
+                    else {}
+                ),
+            },
+        ),
+        None,
+    )
+
+
+def _grounded(answer: str, context: str) -> bool:
+    return normalize(answer) in normalize(context)
+
+
+def _evidence(item: QAItem) -> list[str]:
+    out: list[str] = []
+    for r in item.relations:
+        for ev in r.evidence[:MAX_EVIDENCE]:
+            if ev.sentence not in out:
+                out.append(ev.sentence)
+    return out
+
+
+def provenance(item: QAItem) -> Provenance:
+    """Relation, triple, entity, chunk and doc ids, sentence and answer spans, cited sentences."""
+    p = Provenance(entity_ids=list(dict.fromkeys(item.entity_ids)))
+    for r in item.relations:
+        p.relation_ids.append(r.id)
+        for ev in r.evidence[:MAX_EVIDENCE]:
+            _add(p.triple_ids, ev.triple_id)
+            _add(p.chunk_ids, ev.chunk_id)
+            _add(p.doc_ids, ev.doc_id)
+            _add(p.evidence, ev.sentence)
+            span = Span(chunk_id=ev.chunk_id, start=ev.start, end=ev.end)
+            if span not in p.spans:
+                p.spans.append(span)
+    p.spans += [s for s in item.answer_spans if s not in p.spans]
+    return p
+
+
+def _add(items: list[str], value: str) -> None:
+    if value and value not in items:
+        items.append(value)

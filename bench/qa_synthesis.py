@@ -6,7 +6,7 @@
    same candidates: distinct entities per example (higher is better) and the share of examples that
    touch one of the 10 most connected entities (lower is better), as ratios.
 
-    .venv/bin/python bench/synth.py [--articles 20] [--n 300] [--workspace DIR]
+    .venv/bin/python bench/qa_synthesis.py [--articles 20] [--n 300] [--workspace DIR]
 
 ``--articles`` is per BBC label (5 labels). A given ``--workspace`` that already holds a graph is
 reused, so repeated runs skip ingest.

@@ -84,6 +84,13 @@ MIGRATIONS: list[tuple[str, str]] = [
             request TEXT NOT NULL, completion TEXT NOT NULL, created_at TEXT NOT NULL);
         """,
     ),
+    (
+        "0005_job_control",
+        """
+        CREATE TABLE job_control (job_id TEXT PRIMARY KEY,
+            cancel_requested INTEGER NOT NULL DEFAULT 0, updated_at TEXT);
+        """,
+    ),
 ]
 
 
@@ -374,6 +381,35 @@ class Catalog:
             "SELECT data FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,)
         )
         return [Job.model_validate_json(r[0]) for r in rows]
+
+    def update_job(self, job_id: str, **changes) -> Job:
+        """Change some fields of a job atomically (read-modify-write in one transaction)."""
+        with self.transaction() as tx:
+            row = tx.execute("SELECT data FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no job {job_id!r}; see `kgsynth jobs list`")
+            job = Job.model_validate_json(row[0]).model_copy(update=changes)
+            job = Job.model_validate(job.model_dump())
+            tx.execute(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?)",
+                (job.id, job.kind, job.state.value, job.model_dump_json(), job.created_at),
+            )
+        return job
+
+    def set_cancel_requested(self, job_id: str, requested: bool = True) -> None:
+        """Raise (or clear) a job's cancel flag; the job's worker polls it."""
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO job_control (job_id, cancel_requested, updated_at)"
+                " VALUES (?, ?, ?)",
+                (job_id, int(requested), utcnow()),
+            )
+
+    def cancel_requested(self, job_id: str) -> bool:
+        row = self.conn.execute(
+            "SELECT cancel_requested FROM job_control WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        return bool(row and row[0])
 
     def log(self, job_id: str, line: str) -> None:
         with self.transaction() as tx:

@@ -44,6 +44,8 @@ class IngestConfig(Section):
     processes: int = 1
     embedding_resolution: bool = False
     embedding_threshold: float = 0.9
+    model_generator: str = "transformers"  # generator used by the "model" extractor
+    model_schema: dict | None = None  # {"entity_types": [...], "relations": [...]} to constrain it
 
 
 class GeneratorConfig(Section):
@@ -63,6 +65,9 @@ class GeneratorConfig(Section):
     seed: int = 0
     price_per_1k_input: float = 0.0
     price_per_1k_output: float = 0.0
+    retry_base_s: float = 1.0  # first backoff delay; doubles per retry, with jitter
+    retry_max_s: float = 60.0  # cap on one backoff delay (and on an honoured Retry-After)
+    threads: int | None = None  # transformers: torch CPU threads for the process (None: default)
 
 
 class UIConfig(Section):

@@ -1,0 +1,300 @@
+"""Ingest: files → documents → chunks → extraction → entity resolution → catalog + graph store.
+
+Re-ingesting an unchanged document does nothing; a changed one (same source, new content) has its old
+chunks and every fact drawn from them removed before the new version is written. Each batch writes the
+graph first and the catalog last, so a document recorded in the catalog always has its facts stored
+(an interrupted ingest re-does at most one batch on the next run).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+from tqdm import tqdm
+
+from kg.chunking import chunk_document, owned_start
+from kg.documents import Skipped, iter_documents, list_files
+from kg.extract import Extractor, make_extractor
+from kg.resolve import Resolution, Resolver
+from kgsynth.errors import InputError
+from kgsynth.ids import content_id
+from kgsynth.types import (
+    Chunk,
+    Document,
+    Evidence,
+    Extraction,
+    GraphBatch,
+    Mention,
+    Record,
+    Relation,
+    Triple,
+)
+
+if TYPE_CHECKING:
+    from kgsynth.workspace import Workspace
+
+Progress = Callable[[int, int], None]
+MAX_SKIPS_SHOWN = 30
+
+
+class IngestReport(Record):
+    """What one ingest run did."""
+
+    added: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    skipped: list[Skipped] = Field(default_factory=list)
+    documents: int = 0  # documents written in this run (added + replaced)
+    chunks: int = 0
+    mentions: int = 0
+    triples: int = 0
+    entities: int = 0  # distinct entities touched by this run
+    relations: int = 0  # distinct relations (typed and co-occurrence) touched by this run
+    merges: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """A short human-readable account, one line per skipped file (capped)."""
+        lines = [
+            f"ingested {self.documents} documents ({self.added} new, {self.replaced} changed, "
+            f"{self.unchanged} unchanged): {self.chunks} chunks, {self.mentions} mentions, "
+            f"{self.triples} triples -> {self.entities} entities, {self.relations} relations, "
+            f"{self.merges} merges; {len(self.skipped)} skipped; {self.seconds:.1f} s"
+        ]
+        lines += [f"  skipped {s.path}: {s.reason}" for s in self.skipped[:MAX_SKIPS_SHOWN]]
+        if len(self.skipped) > MAX_SKIPS_SHOWN:
+            lines.append(f"  ... and {len(self.skipped) - MAX_SKIPS_SHOWN} more skipped")
+        return "\n".join(lines)
+
+
+def ingest(
+    ws: Workspace,
+    paths: Iterable[Path | str] | Path | str,
+    *,
+    extractors: list[str] | None = None,
+    text_col: str = "text",
+    field: str = "text",
+    on_error: str = "skip",
+    progress: Progress | None = None,
+    batch_docs: int | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the workspace's catalog and graph store."""
+    if on_error not in ("skip", "raise"):
+        raise InputError(f"on_error must be 'skip' or 'raise', not {on_error!r}")
+    started = time.perf_counter()
+    report = IngestReport()
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    pending = _changed_documents(
+        ws, paths, report, text_col=text_col, field=field, on_error=on_error
+    )
+    if pending:
+        _ingest_pending(ws, pending, report, extractors, on_error, progress, batch_docs)
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _ingest_pending(ws, pending, report, extractors, on_error, progress, batch_docs) -> None:
+    """Extract, resolve and write the new/changed documents batch by batch, with progress."""
+    cfg = ws.config.ingest
+    router = _Router(ws, extractors or cfg.extractors)
+    resolver = Resolver.from_store(
+        ws.store, embedder=_embedder(ws), threshold=cfg.embedding_threshold
+    )
+    size = batch_docs or (500 if cfg.processes > 1 else 200)
+    total = len(pending)
+    entity_ids: set[str] = set()
+    relation_ids: set[str] = set()
+    bar = tqdm(total=total, unit="doc", desc="ingest", disable=None)
+    if progress:
+        progress(0, total)
+    with ws.store.bulk():
+        for base in range(0, total, size):
+            batch = pending[base : base + size]
+
+            def tick(d: int, t: int, base: int = base, n: int = len(batch)) -> None:
+                if progress and t:
+                    progress(base + n * d // t, total)
+
+            try:
+                ents, rels = _ingest_batch(ws, batch, router, resolver, report, tick)
+                entity_ids |= ents
+                relation_ids |= rels
+            except Exception as e:
+                if on_error == "raise":
+                    raise
+                reason = f"ingest failed: {type(e).__name__}: {e}"
+                report.skipped += [Skipped(path=doc.source, reason=reason) for doc, _ in batch]
+            bar.update(len(batch))
+            if progress:
+                progress(base + len(batch), total)
+    bar.close()
+    report.entities, report.relations = len(entity_ids), len(relation_ids)
+
+
+def _embedder(ws: Workspace):
+    if not ws.config.ingest.embedding_resolution:
+        return None
+    from kgsynth.embeddings import shared_embedder
+
+    return shared_embedder()
+
+
+def _changed_documents(
+    ws, paths, report: IngestReport, **options
+) -> list[tuple[Document, str | None]]:
+    """New or changed documents with the id of the version they replace; counts unchanged and skipped."""
+    files, missing = list_files(paths)
+    if missing and options["on_error"] == "raise":
+        raise InputError(f"{missing[0].path}: {missing[0].reason}")
+    report.skipped += missing
+    max_mb = ws.config.ingest.max_file_mb
+    pending: dict[str, tuple[Document, str | None]] = {}
+    for _, result in iter_documents(files, max_mb=max_mb, **options):
+        if isinstance(result, Skipped):
+            report.skipped.append(result)
+            continue
+        for doc in result:
+            old = ws.catalog.document_by_source(doc.source)
+            if old is not None and old.id == doc.id:
+                report.unchanged += 1
+            elif doc.source not in pending:
+                pending[doc.source] = (doc, old.id if old else None)
+    return list(pending.values())
+
+
+class _Router:
+    """Sends each chunk to the first listed extractor that handles its language (else a built-in)."""
+
+    def __init__(self, ws: Workspace, names: list[str]):
+        self.ws = ws
+        self.extractors = [make_extractor(n, ws) for n in names]
+        self.fallback: dict[str, Extractor] = {}
+
+    def pick(self, lang: str) -> Extractor:
+        for e in self.extractors:
+            if e.handles(lang):
+                return e
+        name = "zh" if lang == "zh" else "spacy"
+        if name not in self.fallback:
+            self.fallback[name] = make_extractor(name, self.ws)
+        return self.fallback[name]
+
+    def extract(self, chunks: list[Chunk], progress: Progress) -> dict[str, Extraction]:
+        groups: dict[int, tuple[Extractor, list[Chunk]]] = {}
+        for c in chunks:
+            ex = self.pick(c.lang)
+            groups.setdefault(id(ex), (ex, []))[1].append(c)
+        out: dict[str, Extraction] = {}
+        for ex, part in groups.values():
+            base = len(out)
+            for x in ex.extract(part, progress=lambda d, t, b=base: progress(b + d, len(chunks))):
+                out[x.chunk_id] = x
+        return out
+
+
+def _ingest_batch(
+    ws, batch, router: _Router, resolver: Resolver, report: IngestReport, tick
+) -> tuple[set, set]:
+    cfg = ws.config.ingest
+    chunks_of = {
+        doc.id: chunk_document(doc, cfg.chunk_chars, cfg.overlap_sentences) for doc, _ in batch
+    }
+    chunks = [c for cs in chunks_of.values() for c in cs]
+    by_id = {c.id: c for c in chunks}
+    extractions = router.extract(chunks, tick)
+    kept, span_owner, owned = _own_mentions(chunks_of, extractions)
+    res = resolver.resolve(list(kept.values()), by_id)
+    triples, relations = _relations(extractions, owned, span_owner, res)
+    entities = [e for e in res.entities.values()]
+    for _, old_id in batch:
+        if old_id is not None:
+            ws.store.remove_chunks([c.id for c in ws.catalog.chunks(old_id)])
+    ws.store.write(GraphBatch(entities=entities, relations=relations))
+    mentions = [m for x in kept.values() for m in x.mentions]
+    with ws.catalog.transaction():
+        for doc, old_id in batch:
+            if old_id is not None:
+                ws.catalog.delete_document(old_id)
+            ws.catalog.save_document(doc, chunks_of[doc.id])
+        ws.catalog.save_extractions(mentions, triples)
+        ws.catalog.save_merges(res.merges)
+    report.added += sum(1 for _, old in batch if old is None)
+    report.replaced += sum(1 for _, old in batch if old is not None)
+    report.documents += len(batch)
+    report.chunks += len(chunks)
+    report.mentions += len(mentions)
+    report.triples += len(triples)
+    report.merges += len(res.merges)
+    return set(res.entities), {r.id for r in relations}
+
+
+def _own_mentions(chunks_of: dict[str, list[Chunk]], extractions: dict[str, Extraction]):
+    """Drop mentions in a chunk's overlap with the previous chunk (already extracted there).
+
+    Returns the trimmed extractions, each chunk's owned start, and a map (chunk id, span) → id of the mention that owns that
+    span: itself, or the same span's mention in the previous chunk.
+    """
+    kept: dict[str, Extraction] = {}
+    owned: dict[str, int] = {}
+    span_owner: dict[tuple[str, int, int], str] = {}
+    by_abs: dict[tuple[str, int, int, str], str] = {}
+    for cs in chunks_of.values():
+        prev = None
+        for c in cs:
+            x = extractions.get(c.id) or Extraction(chunk_id=c.id)
+            own = owned[c.id] = owned_start(c, prev)
+            mine: list[Mention] = []
+            for m in x.mentions:
+                absolute = (c.doc_id, c.start + m.start, c.start + m.end, m.type)
+                if m.start >= own:
+                    mine.append(m)
+                    by_abs.setdefault(absolute, m.id)
+                    span_owner[(c.id, m.start, m.end)] = m.id
+                elif absolute in by_abs:
+                    span_owner[(c.id, m.start, m.end)] = by_abs[absolute]
+            kept[c.id] = Extraction(chunk_id=c.id, mentions=mine, triples=x.triples)
+            prev = c
+    return kept, span_owner, owned
+
+
+def _relations(
+    extractions, owned: dict[str, int], span_owner, res: Resolution
+) -> tuple[list[Triple], list[Relation]]:
+    """Resolved triples (both ends known, outside the overlap) grouped into relations with evidence."""
+    triples: list[Triple] = []
+    relations: dict[str, Relation] = {}
+    for chunk_id, x in extractions.items():
+        own = owned.get(chunk_id, 0)
+        for t in x.triples:
+            if max(t.subject_span[0], t.object_span[0]) < own:
+                continue
+            src = res.mention_entity.get(span_owner.get((chunk_id, *t.subject_span), ""))
+            dst = res.mention_entity.get(span_owner.get((chunk_id, *t.object_span), ""))
+            if src is None or dst is None or src == dst:
+                continue
+            if t.kind == "cooccurrence" and dst < src:
+                src, dst = dst, src
+            rid = content_id(src, t.predicate, dst, t.kind, prefix="rel_")
+            rel = relations.get(rid)
+            if rel is None:
+                rel = relations[rid] = Relation(
+                    id=rid, source_id=src, target_id=dst, predicate=t.predicate, kind=t.kind
+                )
+            rel.evidence.append(
+                Evidence(
+                    triple_id=t.id,
+                    chunk_id=t.chunk_id,
+                    doc_id=t.doc_id,
+                    sentence=t.sentence,
+                    start=t.sentence_start,
+                    end=t.sentence_start + len(t.sentence),
+                )
+            )
+            rel.weight = float(len(rel.evidence))
+            triples.append(t)
+    return triples, list(relations.values())

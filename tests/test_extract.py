@@ -1,0 +1,105 @@
+"""Extraction with the real spaCy model: each relation pattern, co-occurrence, Chinese, the registry."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.extract import EXTRACTORS, load_builtin_extractors, make_extractor
+from kg.extract_spacy import SpacyExtractor
+from kg.extract_zh import ChineseExtractor
+from kgsynth.errors import ConfigError
+from kgsynth.types import Chunk
+
+
+def chunk(text: str, lang: str = "en", i: int = 0) -> Chunk:
+    return Chunk(
+        id=f"chk_{i}", doc_id="doc_t", index=i, text=text, start=0, end=len(text), lang=lang
+    )
+
+
+CASES = {
+    "Microsoft acquired GitHub in 2018.": ("Microsoft", "acquire", "GitHub"),
+    "GitHub was acquired by Microsoft.": ("Microsoft", "acquire", "GitHub"),
+    "Siemens is based in Munich.": ("Siemens", "based_in", "Munich"),
+    "Apple is a technology company.": ("Apple", "is_a", "technology company"),
+    "Tim Cook, the CEO of Apple, visited Berlin.": ("Tim Cook", "ceo_of", "Apple"),
+    "Google, based in Mountain View, announced a new phone.": (
+        "Google",
+        "based_in",
+        "Mountain View",
+    ),
+    "Apple's CEO Tim Cook spoke in Paris.": ("Tim Cook", "ceo_of", "Apple"),
+    "Paris is the capital of France.": ("Paris", "capital_of", "France"),
+}
+
+
+@pytest.fixture(scope="module")
+def extracted(nlp):
+    chunks = [chunk(text, i=i) for i, text in enumerate(CASES)]
+    return dict(zip(CASES, SpacyExtractor(batch_size=8).extract(chunks), strict=True))
+
+
+@pytest.mark.parametrize("text", list(CASES))
+def test_relation_patterns(extracted, text):
+    x = extracted[text]
+    found = {(t.subject, t.predicate, t.object) for t in x.triples if t.kind == "relation"}
+    assert CASES[text] in found, found
+    for t in x.triples:
+        c_text = text
+        assert c_text[t.subject_span[0] : t.subject_span[1]] == t.subject
+        assert c_text[t.object_span[0] : t.object_span[1]] == t.object
+        assert t.sentence in text and t.chunk_id == x.chunk_id
+
+
+def test_mentions_are_typed_and_trimmed(extracted, nlp):
+    x = extracted["Tim Cook, the CEO of Apple, visited Berlin."]
+    types = {m.text: m.type for m in x.mentions}
+    assert types["Tim Cook"] == "PERSON" and types["Apple"] == "ORG" and types["Berlin"] == "GPE"
+    text = "The World Health Organization (WHO) warned about flu."
+    (y,) = SpacyExtractor().extract([chunk(text)])
+    assert "World Health Organization" in {m.text for m in y.mentions}
+    assert not any("(" in m.text for m in y.mentions)
+
+
+def test_cooccurrence_edges_are_kept_apart(extracted):
+    x = extracted["Tim Cook, the CEO of Apple, visited Berlin."]
+    co = {(t.subject, t.object) for t in x.triples if t.kind == "cooccurrence"}
+    assert ("Tim Cook", "Berlin") in co and ("Apple", "Berlin") in co
+    assert all(t.predicate == "co_occurs_with" for t in x.triples if t.kind == "cooccurrence")
+    assert not any(t.object_type == "CONCEPT" for t in x.triples if t.kind == "cooccurrence")
+
+
+def test_no_relation_between_non_entities(nlp):
+    (x,) = SpacyExtractor().extract([chunk("The dog chased the cat across the garden.")])
+    assert x.triples == []
+
+
+def test_chinese_extractor_tags_names_and_cooccurrence():
+    text = "马云在杭州创立了阿里巴巴集团。习近平访问了北京大学。"
+    (x,) = ChineseExtractor().extract([chunk(text, lang="zh")])
+    types = {m.text: m.type for m in x.mentions}
+    assert types["马云"] == "PERSON" and types["杭州"] == "GPE" and types["阿里巴巴集团"] == "ORG"
+    assert types["北京大学"] == "ORG"
+    pairs = {(t.subject, t.object) for t in x.triples}
+    assert ("马云", "杭州") in pairs and all(t.kind == "cooccurrence" for t in x.triples)
+    assert ("马云", "北京大学") not in pairs  # different sentences
+    for m in x.mentions:
+        assert text[m.start : m.end] == m.text and m.lang == "zh"
+
+
+def test_registry_lists_builtins():
+    load_builtin_extractors()
+    assert {"spacy", "zh"} <= set(EXTRACTORS.names())
+    assert isinstance(make_extractor("zh"), ChineseExtractor)
+    with pytest.raises(ConfigError, match="valid names: .*spacy"):
+        make_extractor("nope")
+
+
+def test_blank_line_ends_a_sentence(nlp):
+    text = "Labour chooses Manchester\n\nThe Labour Party will meet in Manchester."
+    (x,) = SpacyExtractor().extract([chunk(text)])
+    assert all("\n" not in m.text and "\n" not in m.sentence for m in x.mentions)
+    assert {m.sentence for m in x.mentions} == {
+        "Labour chooses Manchester",
+        "The Labour Party will meet in Manchester.",
+    }

@@ -1,0 +1,289 @@
+"""Classification sets from a label schema, a few seeds and the unlabeled corpus (issue 7 part 5).
+
+1. Every label is linked to the corpus: its description and seeds are embedded, its keywords listed,
+   and graph entities get the labels of the units that mention them (see :mod:`synth.labeling`).
+2. Real units (documents or chunks) are labeled weakly by the labeling functions; each example keeps
+   every vote in ``meta["votes"]``, the combined best label and its confidence.
+3. Optionally, a generator writes new examples conditioned on a label and sentences from its most
+   confident units (``generated_per_label``; off by default).
+
+The seeds are examples too (``label_source="seed"``, confidence 1.0).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kgsynth.errors import InputError
+from kgsynth.ids import content_id
+from kgsynth.text import normalize_text, split_sentences
+from kgsynth.types import DatasetVersion, Example, Provenance, example_id
+from synth.labeling import (
+    DEFAULT_WEIGHTS,
+    LabelingContext,
+    LFOutput,
+    combine,
+    run_labeling_functions,
+    votes_for,
+)
+from synth.schema import LabelSchema, coerce_schema
+from synth.units import Units, load_units, text_vectors
+
+Progress = Callable[[int, int], None] | None
+
+
+def build_classification(
+    ws,
+    schema: LabelSchema | str | Path,
+    *,
+    per_label: int = 200,
+    unit: str = "document",
+    generator: str | None = None,
+    generated_per_label: int = 0,
+    seed: int = 0,
+    name: str | None = None,
+    progress: Progress = None,
+    exclude_docs: set[str] | None = None,
+    min_confidence: float = 0.0,
+    labeling_functions: list[str] | None = None,
+) -> DatasetVersion:
+    """Build a weakly labeled classification set from the corpus; returns the stored version."""
+    schema = coerce_schema(schema)
+    step = _Steps(progress, total=3)
+    labeled = label_corpus(
+        ws,
+        schema,
+        unit=unit,
+        seed=seed,
+        exclude_docs=exclude_docs,
+        labeling_functions=labeling_functions,
+    )
+    step()
+    units, outputs, best, conf = labeled.units, labeled.outputs, labeled.best, labeled.conf
+    examples = _seed_examples(schema, labeled.seed_unit, units)
+    chosen = _select(best, conf, labeled.seed_unit, len(schema.labels), per_label, min_confidence)
+    examples += [_weak_example(units, outputs, schema.names, i, best[i], conf[i]) for i in chosen]
+    step()
+    if generator and generated_per_label > 0:
+        from synth.classify_generate import generate_examples
+
+        examples += generate_examples(ws, schema, labeled, generator, generated_per_label, seed)
+    version = _save(ws, schema, examples, outputs, units, locals_params(locals()), name)
+    step()
+    return version
+
+
+@dataclass
+class CorpusLabels:
+    """Every unit of the corpus with its LF outputs and combined label (what build_classification uses)."""
+
+    units: Units
+    outputs: list[LFOutput]
+    best: np.ndarray  # label index per unit
+    conf: np.ndarray  # combined confidence per unit
+    seed_unit: dict[int, int]  # unit index -> label index, for seeds found in the corpus
+    ctx: LabelingContext
+    names: list[str]
+
+    @property
+    def labels(self) -> list[str]:
+        return [self.names[int(b)] for b in self.best]
+
+
+def label_corpus(
+    ws,
+    schema: LabelSchema | str | Path,
+    *,
+    unit: str = "document",
+    seed: int = 0,
+    exclude_docs: set[str] | None = None,
+    labeling_functions: list[str] | None = None,
+) -> CorpusLabels:
+    """Weakly label every unit of the workspace's corpus (no dataset is written)."""
+    schema = coerce_schema(schema)
+    if unit not in ("document", "chunk"):
+        raise InputError(f"unit must be 'document' or 'chunk', not {unit!r}")
+    units = load_units(ws, unit, exclude_docs=exclude_docs or set())
+    if not units.ids:
+        raise InputError("the workspace has no documents to label; run `kgsynth ingest` first")
+    ctx, seed_unit = _context(ws, schema, units, seed)
+    outputs = run_labeling_functions(ctx, labeling_functions)
+    best, conf = combine(outputs, DEFAULT_WEIGHTS)
+    for i, j in seed_unit.items():  # a seed's own label is known
+        best[i], conf[i] = j, 1.0
+    return CorpusLabels(units, outputs, best, conf, seed_unit, ctx, schema.names)
+
+
+def locals_params(scope: dict) -> dict:
+    keys = ("per_label", "unit", "generator", "generated_per_label", "seed", "min_confidence")
+    params = {k: scope[k] for k in keys}
+    params["labeling_functions"] = scope["labeling_functions"] or list(DEFAULT_WEIGHTS)
+    params["excluded_docs"] = len(scope["exclude_docs"] or ())
+    return params
+
+
+class _Steps:
+    def __init__(self, progress: Progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _context(
+    ws, schema: LabelSchema, units: Units, seed: int
+) -> tuple[LabelingContext, dict[int, int]]:
+    """Embed seeds and label descriptions; map seeds that are corpus units to those units."""
+    seed_texts, seed_labels = [], []
+    for j, spec in enumerate(schema.labels):
+        for text in spec.seeds:
+            seed_texts.append(text)
+            seed_labels.append(j)
+    by_text = {normalize_text(t): i for i, t in enumerate(units.texts)}
+    found = [by_text.get(normalize_text(t)) for t in seed_texts]
+    dim = units.vectors.shape[1]
+    seed_vectors = np.zeros((len(seed_texts), dim), dtype=np.float32)
+    missing = [k for k, i in enumerate(found) if i is None]
+    if missing:  # seeds that are not corpus units: embed them like documents
+        chunk_chars = ws.config.ingest.chunk_chars
+        seed_vectors[missing] = text_vectors(ws, [seed_texts[k] for k in missing], chunk_chars)
+        for k in missing:  # a near-identical corpus unit is the same text
+            sims = units.vectors @ seed_vectors[k]
+            if sims.max() > 0.995:
+                found[k] = int(sims.argmax())
+    seed_unit: dict[int, int] = {}  # unit index -> label index, for seeds found in the corpus
+    for k, i in enumerate(found):
+        if i is not None:
+            seed_unit[i] = seed_labels[k]
+            seed_vectors[k] = units.vectors[i]
+    descriptions = [
+        f"{spec.name}: {spec.description}" if spec.description else spec.name
+        for spec in schema.labels
+    ]
+    label_vectors = text_vectors(ws, descriptions)
+    keywords = [
+        sorted({k.lower() for k in spec.keywords} | {spec.name.lower().replace("_", " ")})
+        for spec in schema.labels
+    ]
+    ctx = LabelingContext(
+        labels=schema.names,
+        texts=units.texts,
+        vectors=units.vectors,
+        seed_vectors=seed_vectors,
+        seed_labels=seed_labels,
+        label_vectors=label_vectors,
+        keywords=keywords,
+        unit_entities=units.entities,
+        lang=units.lang,
+        seed=seed,
+    )
+    return ctx, seed_unit
+
+
+def _select(
+    best: np.ndarray,
+    conf: np.ndarray,
+    seed_unit: dict[int, int],
+    n_labels: int,
+    per_label: int,
+    min_confidence: float,
+) -> list[int]:
+    """The `per_label` most confident units of each label (balanced), seeds excluded."""
+    chosen: list[int] = []
+    for j in range(n_labels):
+        idx = [i for i in np.flatnonzero(best == j) if i not in seed_unit]
+        idx = [i for i in idx if conf[i] >= min_confidence]
+        idx.sort(key=lambda i: -conf[i])
+        chosen += idx[:per_label]
+    return chosen
+
+
+def _seed_examples(schema: LabelSchema, seed_unit: dict[int, int], units: Units) -> list[Example]:
+    by_text = {normalize_text(units.texts[i]): i for i in seed_unit}
+    out = []
+    for spec in schema.labels:
+        for text in spec.seeds:
+            i = by_text.get(normalize_text(text))
+            prov = Provenance()
+            if i is not None:
+                prov = Provenance(chunk_ids=units.chunk_ids[i], doc_ids=[units.doc_ids[i]])
+            out.append(
+                Example(
+                    id=example_id("classify", text, None, spec.name),
+                    task="classify",
+                    input=text,
+                    label=spec.name,
+                    lang=units.lang,
+                    confidence=1.0,
+                    label_source="seed",
+                    provenance=prov,
+                    meta={"votes": [{"source": "seed", "label": spec.name, "confidence": 1.0}]},
+                )
+            )
+    return out
+
+
+def _weak_example(units: Units, outputs, labels: list[str], i: int, best, conf) -> Example:
+    label = labels[int(best)]
+    text = units.texts[i]
+    return Example(
+        id=example_id("classify", text, None, label),
+        task="classify",
+        input=text,
+        label=label,
+        lang=units.lang,
+        confidence=round(float(conf), 4),
+        label_source="weak",
+        provenance=Provenance(
+            chunk_ids=units.chunk_ids[i],
+            doc_ids=[units.doc_ids[i]],
+            entity_ids=sorted(set(units.entities[i]))[:20] if units.entities else [],
+        ),
+        meta={"votes": votes_for(outputs, i, labels), "unit_id": units.ids[i]},
+    )
+
+
+def _save(ws, schema, examples, outputs, units, params, name) -> DatasetVersion:
+    seen: set[str] = set()
+    unique = []
+    for ex in examples:
+        if ex.id not in seen:
+            seen.add(ex.id)
+            unique.append(ex)
+    counts: dict[str, int] = {}
+    for ex in unique:
+        counts[ex.label] = counts.get(ex.label, 0) + 1
+    coverage = {out.name: round(float(out.active.mean()), 4) for out in outputs}
+    stats = {
+        "labels": counts,
+        "units": len(units.ids),
+        "lf_coverage": coverage,
+        "sources": {s: sum(e.label_source == s for e in unique) for s in ("seed", "weak", "model")},
+        "entities_linked": bool(units.entities and any(units.entities)),
+    }
+    params = {**params, "schema": schema.model_dump()}
+    vid = content_id(params, [e.id for e in unique], prefix="ds_")
+    version = DatasetVersion(
+        id=vid,
+        name=name or f"classify-{(schema.task or 'labels').replace(' ', '-')}",
+        stage="synth",
+        params=params,
+        stats=stats,
+    )
+    return ws.catalog.save_dataset(version, unique)
+
+
+def sentences_of(text: str, lang: str, limit: int, rng: random.Random) -> list[str]:
+    """Up to `limit` sentences of a text, in order, picked at random (for generation prompts)."""
+    spans = split_sentences(text, lang)
+    spans = [s for s in spans if 40 <= s[1] - s[0] <= 400]
+    if len(spans) > limit:
+        spans = sorted(rng.sample(spans, limit))
+    return [text[a:b] for a, b in spans]

@@ -1,0 +1,225 @@
+"""Weak labeling of unlabeled corpus units (documents or chunks) from a label schema and seeds.
+
+Each labeling function (LF) looks at every unit and returns a probability row over the labels, or
+abstains. The LFs use only what the expert gave (label names, descriptions, keywords, seed examples)
+and what kgsynth built (embeddings, graph entities):
+
+- ``description``  cosine similarity of the unit to each label's "name: description" (zero-shot)
+- ``knn``          similarity-weighted vote of the unit's nearest seed examples
+- ``keyword``      the label's keywords (and its name) occurring in the text
+- ``selftrain``    a logistic regression on embeddings, trained on the seeds, then retrained for a few
+                   rounds on the pool's most confident, class-balanced pseudo-labels
+- ``entity``       graph entities carry the labels of the other units that mention them (leave-one-out),
+                   and vote for the units that mention them
+
+:func:`combine` merges them into one label and a confidence per unit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kgsynth.registry import Registry
+from kgsynth.text import words
+
+LFFunction = Callable[["LabelingContext"], "LFOutput"]
+LABELING_FUNCTIONS: Registry[LFFunction] = Registry("labeling_functions")
+
+# Relative trust of each LF when combining (self-training sees the most evidence).
+DEFAULT_WEIGHTS = {"selftrain": 3.0, "entity": 1.0, "knn": 1.0, "description": 0.5, "keyword": 0.5}
+
+
+@dataclass
+class LabelingContext:
+    """Everything the labeling functions may look at; vectors are L2-normalised rows."""
+
+    labels: list[str]
+    texts: list[str]
+    vectors: np.ndarray  # (n, d) units
+    seed_vectors: np.ndarray  # (m, d)
+    seed_labels: list[int]  # index into labels, one per seed
+    label_vectors: np.ndarray  # (L, d) embeddings of "name: description"
+    keywords: list[list[str]]  # per label, lower-cased
+    unit_entities: list[list[str]] = field(default_factory=list)  # entity ids per unit
+    lang: str = "en"
+    seed: int = 0
+    cache: dict = field(default_factory=dict)  # LFs may reuse each other's output
+
+    @property
+    def n(self) -> int:
+        return len(self.texts)
+
+    @property
+    def L(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class LFOutput:
+    name: str
+    probs: np.ndarray  # (n, L), rows sum to 1 where active
+    active: np.ndarray  # (n,) bool; False means the LF abstains on that unit
+
+
+def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
+    z = x / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@LABELING_FUNCTIONS.register("description")
+def lf_description(ctx: LabelingContext) -> LFOutput:
+    """Zero-shot: the label whose description embedding is closest."""
+    sims = ctx.vectors @ ctx.label_vectors.T
+    return LFOutput("description", _softmax(sims, 0.05), np.ones(ctx.n, dtype=bool))
+
+
+@LABELING_FUNCTIONS.register("knn")
+def lf_knn(ctx: LabelingContext, k: int = 5) -> LFOutput:
+    """Vote of the k nearest seed examples, weighted by similarity."""
+    active = np.full(ctx.n, len(ctx.seed_labels) > 0)
+    probs = np.full((ctx.n, ctx.L), 1.0 / ctx.L)
+    if not active.any():
+        return LFOutput("knn", probs, active)
+    sims = ctx.vectors @ ctx.seed_vectors.T
+    k = min(k, sims.shape[1])
+    top = np.argsort(-sims, axis=1)[:, :k]
+    seed_labels = np.asarray(ctx.seed_labels)
+    scores = np.zeros((ctx.n, ctx.L))
+    for j in range(k):
+        idx = top[:, j]
+        w = np.exp(sims[np.arange(ctx.n), idx] / 0.05)
+        np.add.at(scores, (np.arange(ctx.n), seed_labels[idx]), w)
+    probs = scores / scores.sum(axis=1, keepdims=True)
+    return LFOutput("knn", probs, active)
+
+
+@LABELING_FUNCTIONS.register("keyword")
+def lf_keyword(ctx: LabelingContext) -> LFOutput:
+    """Occurrences of each label's keywords (and name); abstains when none occurs."""
+    counts = np.zeros((ctx.n, ctx.L))
+    single = [{k for k in kws if " " not in k} for kws in ctx.keywords]
+    multi = [[k for k in kws if " " in k] for kws in ctx.keywords]
+    for i, text in enumerate(ctx.texts):
+        toks = words(text, ctx.lang)
+        lower = text.lower()
+        for j in range(ctx.L):
+            counts[i, j] = sum(t in single[j] for t in toks) + sum(
+                len(re.findall(re.escape(m), lower)) for m in multi[j]
+            )
+    active = counts.sum(axis=1) > 0
+    probs = np.full((ctx.n, ctx.L), 1.0 / ctx.L)
+    smoothed = counts[active] + 0.5
+    probs[active] = smoothed / smoothed.sum(axis=1, keepdims=True)
+    return LFOutput("keyword", probs, active)
+
+
+def _fit_predict(x: np.ndarray, y: np.ndarray, w: np.ndarray, xs: np.ndarray, L: int, seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=10.0, max_iter=500, random_state=seed)
+    clf.fit(x, y, sample_weight=w)
+    probs = np.zeros((len(xs), L))
+    probs[:, clf.classes_] = clf.predict_proba(xs)
+    return probs
+
+
+@LABELING_FUNCTIONS.register("selftrain")
+def lf_selftrain(ctx: LabelingContext, rounds: int = 4) -> LFOutput:
+    """Logistic regression on seeds (+ label descriptions), retrained on confident pool labels."""
+    if "selftrain" in ctx.cache:
+        return ctx.cache["selftrain"]
+    base_x = np.vstack([ctx.seed_vectors, ctx.label_vectors])
+    base_y = np.concatenate([np.asarray(ctx.seed_labels, dtype=int), np.arange(ctx.L)])
+    base_w = np.concatenate([np.ones(len(ctx.seed_labels)), np.full(ctx.L, 0.5)])
+    probs = _fit_predict(base_x, base_y, base_w, ctx.vectors, ctx.L, ctx.seed)
+    per_label_share = np.linspace(0.25, 0.8, rounds) * ctx.n / ctx.L
+    for share in per_label_share:
+        pick = _balanced_confident(probs, int(max(1, share)))
+        if len(pick) == 0:
+            break
+        x = np.vstack([base_x, ctx.vectors[pick]])
+        y = np.concatenate([base_y, probs[pick].argmax(1)])
+        w = np.concatenate([base_w * 2.0, probs[pick].max(1)])
+        probs = _fit_predict(x, y, w, ctx.vectors, ctx.L, ctx.seed)
+    out = LFOutput("selftrain", probs, np.ones(ctx.n, dtype=bool))
+    ctx.cache["selftrain"] = out
+    return out
+
+
+def _balanced_confident(probs: np.ndarray, per_label: int) -> np.ndarray:
+    """Indices of the `per_label` most confident units predicted as each label."""
+    best = probs.argmax(1)
+    conf = probs.max(1)
+    picks = []
+    for j in range(probs.shape[1]):
+        idx = np.flatnonzero(best == j)
+        picks.append(idx[np.argsort(-conf[idx])[:per_label]])
+    return np.concatenate(picks) if picks else np.array([], dtype=int)
+
+
+@LABELING_FUNCTIONS.register("entity")
+def lf_entity(ctx: LabelingContext, min_units: int = 2) -> LFOutput:
+    """Label-linked graph entities: an entity's label is that of the other units mentioning it."""
+    probs = np.full((ctx.n, ctx.L), 1.0 / ctx.L)
+    active = np.zeros(ctx.n, dtype=bool)
+    if not ctx.unit_entities:
+        return LFOutput("entity", probs, active)
+    base = lf_selftrain(ctx).probs
+    members: dict[str, list[int]] = {}
+    for i, ents in enumerate(ctx.unit_entities):
+        for e in set(ents):
+            members.setdefault(e, []).append(i)
+    sums = {e: base[idx].sum(0) for e, idx in members.items() if len(idx) > min_units - 1}
+    for i, ents in enumerate(ctx.unit_entities):
+        acc = np.zeros(ctx.L)
+        for e in set(ents):
+            if e not in sums or len(members[e]) - 1 < min_units - 1 or len(members[e]) < 2:
+                continue
+            others = (sums[e] - base[i]) / (len(members[e]) - 1)  # leave this unit out
+            # sharper (more topical) entities count more than ones spread over all labels
+            acc += others * (others.max() - 1.0 / ctx.L)
+        if acc.sum() > 0:
+            active[i] = True
+            probs[i] = acc / acc.sum()
+    return LFOutput("entity", probs, active)
+
+
+def run_labeling_functions(ctx: LabelingContext, names: list[str] | None = None) -> list[LFOutput]:
+    """Run the named LFs (default: all registered) in a stable order."""
+    names = names or list(DEFAULT_WEIGHTS)
+    return [LABELING_FUNCTIONS.get(name)(ctx) for name in names]
+
+
+def combine(
+    outputs: list[LFOutput], weights: dict[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean of the active LFs' probabilities: (best label index, confidence) per unit."""
+    weights = weights or DEFAULT_WEIGHTS
+    n, L = outputs[0].probs.shape
+    total = np.zeros((n, L))
+    norm = np.zeros(n)
+    for out in outputs:
+        w = weights.get(out.name, 1.0) * out.active
+        total += w[:, None] * out.probs
+        norm += w
+    probs = total / np.maximum(norm, 1e-9)[:, None]
+    return probs.argmax(1), probs.max(1)
+
+
+def votes_for(outputs: list[LFOutput], i: int, labels: list[str]) -> list[dict]:
+    """The votes of the active LFs on unit i, as stored in Example.meta["votes"]."""
+    return [
+        {
+            "source": out.name,
+            "label": labels[int(out.probs[i].argmax())],
+            "confidence": round(float(out.probs[i].max()), 4),
+        }
+        for out in outputs
+        if out.active[i]
+    ]

@@ -1,0 +1,139 @@
+"""Label schemas for classification sets: the expert's only input besides the corpus.
+
+A schema is YAML::
+
+    task: news topic
+    labels:
+      - name: sport
+        description: Matches, players, clubs, tournaments and results.
+        keywords: [football, tennis]      # optional
+        seeds: ["Chelsea beat Arsenal 2-0 ..."]   # optional real examples
+
+``labels`` may also be a mapping ``{name: description}`` or ``{name: {description: ...}}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from kgsynth.errors import ConfigError
+from kgsynth.types import Record
+
+
+class LabelSpec(Record):
+    name: str
+    description: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    seeds: list[str] = Field(default_factory=list)
+
+
+class LabelSchema(Record):
+    task: str = ""
+    labels: list[LabelSpec] = Field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    def label(self, name: str) -> LabelSpec:
+        for spec in self.labels:
+            if spec.name == name:
+                return spec
+        raise ConfigError(f"label {name!r} is not in the schema; labels: {', '.join(self.names)}")
+
+    def with_seeds(self, seeds: dict[str, list[str]]) -> LabelSchema:
+        """A copy with extra seed texts per label appended (unknown labels are an error)."""
+        labels = []
+        for spec in self.labels:
+            extra = [s for s in seeds.get(spec.name, []) if s not in spec.seeds]
+            labels.append(spec.model_copy(update={"seeds": spec.seeds + extra}))
+        unknown = set(seeds) - set(self.names)
+        if unknown:
+            raise ConfigError(f"seeds for unknown labels: {', '.join(sorted(unknown))}")
+        return self.model_copy(update={"labels": labels})
+
+
+def load_schema(path: str | Path) -> LabelSchema:
+    """Read and validate a YAML label schema; errors are one line naming the file and field."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: label schema file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from e
+    return parse_schema(data, source=str(path))
+
+
+def parse_schema(data: Any, source: str = "schema") -> LabelSchema:
+    """Validate a schema given as plain data (a dict parsed from YAML or JSON)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with a 'labels' field")
+    if "labels" not in data:
+        raise ConfigError(f"{source}: labels: missing (list the labels with name and description)")
+    data = {**data, "labels": _label_list(data["labels"], source)}
+    try:
+        schema = LabelSchema.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ConfigError(f"{source}: {_where(first['loc'], data)}: {first['msg']}") from e
+    _check(schema, source)
+    return schema
+
+
+def _label_list(labels: Any, source: str) -> list:
+    if isinstance(labels, dict):  # {name: description} or {name: {description: ...}}
+        out = []
+        for name, value in labels.items():
+            if isinstance(value, dict):
+                out.append({"name": name, **value})
+            else:
+                out.append({"name": name, "description": "" if value is None else value})
+        return out
+    if not isinstance(labels, list):
+        raise ConfigError(f"{source}: labels: expected a list of labels")
+    return [{"name": x} if isinstance(x, str) else x for x in labels]
+
+
+def _where(loc: tuple, data: dict) -> str:
+    parts = [str(p) for p in loc]
+    if len(loc) >= 2 and loc[0] == "labels" and isinstance(loc[1], int):
+        try:
+            name = data["labels"][loc[1]].get("name")
+        except (IndexError, AttributeError):
+            name = None
+        if name:
+            parts[1] = f"{loc[1]}({name})"
+    return ".".join(parts)
+
+
+def _check(schema: LabelSchema, source: str) -> None:
+    if len(schema.labels) < 2:
+        raise ConfigError(f"{source}: labels: a classification schema needs at least 2 labels")
+    seen: set[str] = set()
+    for i, spec in enumerate(schema.labels):
+        if not spec.name.strip():
+            raise ConfigError(f"{source}: labels.{i}.name: empty label name")
+        if spec.name in seen:
+            raise ConfigError(f"{source}: labels.{i}.name: duplicate label {spec.name!r}")
+        seen.add(spec.name)
+        if any(not s.strip() for s in spec.seeds):
+            raise ConfigError(f"{source}: labels.{i}({spec.name}).seeds: empty seed text")
+
+
+def coerce_schema(schema: LabelSchema | str | Path | dict) -> LabelSchema:
+    """Accept a LabelSchema, a YAML path or plain data."""
+    if isinstance(schema, LabelSchema):
+        _check(schema, "schema")
+        return schema
+    if isinstance(schema, dict):
+        return parse_schema(schema)
+    return load_schema(schema)

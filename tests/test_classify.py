@@ -1,0 +1,169 @@
+"""Classification sets from real BBC articles: weak labels with votes, confidence and provenance."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from kgsynth.errors import InputError
+from kgsynth.ids import content_id
+from kgsynth.text import normalize_text
+from kgsynth.types import Chunk, Document
+from kgsynth.workspace import Workspace
+from synth.classify import build_classification, label_corpus
+from synth.labeling import LabelingContext, combine, lf_entity, lf_keyword, lf_knn
+from synth.schema import LabelSchema, LabelSpec, load_schema
+from synth.units import split_pieces
+from tests.fixtures.corpus import bbc_root
+
+PER_LABEL = 8  # 40 articles
+SEEDS = 2
+
+
+def bbc_articles(per_label: int, offset: int = 0) -> list[tuple[str, str]]:
+    out = []
+    for label_dir in sorted(p for p in bbc_root().iterdir() if p.is_dir()):
+        for f in sorted(label_dir.glob("*.txt"))[offset : offset + per_label]:
+            out.append(
+                (normalize_text(f.read_text(encoding="utf-8", errors="replace")), label_dir.name)
+            )
+    return out
+
+
+def save_docs(ws: Workspace, articles: list[tuple[str, str]]) -> dict[str, str]:
+    """Store articles as documents with paragraph chunks; returns doc id -> true label."""
+    gold = {}
+    for n, (text, label) in enumerate(articles):
+        doc = Document(id=content_id(text, prefix="doc_"), source=f"bbc/{n:03d}.txt", text=text)
+        chunks, start = [], 0
+        for i, piece in enumerate(split_pieces(text, 1200)):
+            start = text.find(piece, start)
+            chunks.append(
+                Chunk(
+                    id=content_id(doc.id, i, prefix="ch_"),
+                    doc_id=doc.id,
+                    index=i,
+                    text=piece,
+                    start=start,
+                    end=start + len(piece),
+                )
+            )
+        ws.catalog.save_document(doc, chunks)
+        gold[doc.id] = label
+    return gold
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("classify-ws"))
+    articles = bbc_articles(PER_LABEL)
+    gold = save_docs(ws, articles)
+    schema = load_schema(
+        __import__("pathlib").Path(__file__).parents[1] / "examples" / "bbc_schema.yaml"
+    )
+    seeds: dict[str, list[str]] = {}
+    for text, label in articles:  # the first SEEDS articles of each label are the seeds
+        if len(seeds.setdefault(label, [])) < SEEDS:
+            seeds[label].append(text)
+    yield ws, gold, schema.with_seeds(seeds)
+    ws.close()
+
+
+def test_build_classification_on_bbc(corpus):
+    ws, gold, schema = corpus
+    calls = []
+    version = build_classification(
+        ws, schema, per_label=50, name="bbc-test", progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert ws.catalog.dataset("bbc-test").id == version.id
+    examples = ws.catalog.examples(version.id)
+    seeds = [e for e in examples if e.label_source == "seed"]
+    weak = [e for e in examples if e.label_source == "weak"]
+    assert len(seeds) == SEEDS * len(schema.labels)
+    assert all(e.confidence == 1.0 and e.provenance.doc_ids for e in seeds)
+    # every corpus document is either a seed or a weak example (per_label is large enough)
+    assert len(weak) == len(gold) - len(seeds)
+    assert not {e.provenance.doc_ids[0] for e in weak} & {e.provenance.doc_ids[0] for e in seeds}
+    for e in weak:
+        assert e.task == "classify" and e.label in schema.names
+        assert 0.0 < e.confidence <= 1.0
+        assert e.provenance.doc_ids and e.provenance.chunk_ids
+        sources = {v["source"] for v in e.meta["votes"]}
+        assert {"selftrain", "knn", "description"} <= sources
+        assert all(v["label"] in schema.names for v in e.meta["votes"])
+    accuracy = np.mean([e.label == gold[e.provenance.doc_ids[0]] for e in weak])
+    assert accuracy > 0.6, accuracy  # chance is 0.2
+    assert version.stats["sources"]["weak"] == len(weak)
+
+
+def test_per_label_cap_exclude_and_chunks(corpus):
+    ws, gold, schema = corpus
+    excluded = set(list(gold)[SEEDS : SEEDS + 5])  # not seeds: a seed keeps its provenance
+    version = build_classification(ws, schema, per_label=2, exclude_docs=excluded, seed=1)
+    examples = ws.catalog.examples(version.id)
+    weak = [e for e in examples if e.label_source == "weak"]
+    assert max(Counter(e.label for e in weak).values()) <= 2
+    assert not {d for e in examples for d in e.provenance.doc_ids} & excluded
+    chunks = build_classification(ws, schema, per_label=3, unit="chunk")
+    ex = [e for e in ws.catalog.examples(chunks.id) if e.label_source == "weak"]
+    assert ex and all(len(e.provenance.chunk_ids) == 1 for e in ex)
+
+
+def test_label_corpus_accuracy_and_errors(corpus):
+    ws, gold, schema = corpus
+    labeled = label_corpus(ws, schema)
+    acc = np.mean(
+        [lab == gold[d] for lab, d in zip(labeled.labels, labeled.units.doc_ids, strict=True)]
+    )
+    assert acc > 0.6, acc
+    with pytest.raises(InputError, match="unit must be"):
+        label_corpus(ws, schema, unit="sentence")
+
+
+def test_empty_workspace_is_an_error(tmp_path):
+    schema = LabelSchema(labels=[LabelSpec(name="a"), LabelSpec(name="b")])
+    with pytest.raises(InputError, match="no documents"):
+        build_classification(Workspace(tmp_path), schema)
+
+
+def test_generated_examples_with_template_generator(corpus):
+    ws, gold, schema = corpus
+    version = build_classification(
+        ws, schema, per_label=1, generator="template", generated_per_label=2
+    )
+    model = [e for e in ws.catalog.examples(version.id) if e.label_source == "model"]
+    assert len(model) == 2 * len(schema.labels)
+    for e in model:
+        assert e.generator == "template" and e.provenance.evidence and e.provenance.doc_ids
+        assert {v["source"] for v in e.meta["votes"]} == {"generator", "verifier"}
+        assert all(s in e.input for s in e.provenance.evidence)
+
+
+def _ctx(**kw) -> LabelingContext:
+    v = np.eye(3, dtype=np.float32)
+    base = dict(
+        labels=["x", "y"],
+        texts=["the cat sat", "stocks fell sharply", "nothing here"],
+        vectors=v,
+        seed_vectors=v[:2],
+        seed_labels=[0, 1],
+        label_vectors=v[:2],
+        keywords=[["cat"], ["stocks", "fell sharply"]],
+    )
+    return LabelingContext(**(base | kw))
+
+
+def test_labeling_functions_on_toy_vectors():
+    ctx = _ctx()
+    kw = lf_keyword(ctx)
+    assert kw.active.tolist() == [True, True, False]
+    assert kw.probs[0].argmax() == 0 and kw.probs[1].argmax() == 1
+    knn = lf_knn(ctx)
+    assert knn.probs[0].argmax() == 0 and knn.probs[1].argmax() == 1
+    best, conf = combine([kw, knn])
+    assert best[:2].tolist() == [0, 1] and (conf <= 1.0).all()
+    ent = lf_entity(_ctx(unit_entities=[["e1"], ["e2"], []]))
+    assert not ent.active.any()  # no entity is shared by two units

@@ -8,14 +8,12 @@ ShareGPT (``conversations``) rows; all become lists of ``{"role", "content"}`` m
 
 from __future__ import annotations
 
-import csv
-import json
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgsynth.errors import InputError
+from kgsynth.rows import iter_rows
 
 SPLITS = ("train", "dev", "test")
 EXTS = (".jsonl", ".json", ".csv")
@@ -35,30 +33,10 @@ class ClassificationData:
         return sorted({lab for rows in (self.train, self.dev, self.test) for _, lab in rows})
 
 
-def _iter_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """Rows of a jsonl or csv file as dicts, with 1-based line numbers."""
-    if path.suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as f:
-            for i, row in enumerate(csv.DictReader(f), start=2):
-                yield i, row
-        return
-    with path.open(encoding="utf-8") as f:
-        for i, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{i}: not valid JSON ({e.msg})") from e
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{i}: expected a JSON object per line")
-            yield i, row
-
-
 def read_classification_file(path: Path) -> list[tuple[str, str]]:
     """(text, label) rows of one jsonl/csv file; a missing field is an error naming the row."""
     rows = []
-    for i, row in _iter_rows(path):
+    for i, row in iter_rows(path):
         text, label = row.get("text"), row.get("label")
         if text is None or label is None or str(text).strip() == "":
             raise InputError(f"{path}:{i}: needs non-empty 'text' and 'label' fields")
@@ -149,7 +127,7 @@ def to_messages(row: dict, where: str) -> list[dict[str, str]]:
 
 def read_chat_file(path: Path) -> list[list[dict[str, str]]]:
     """All conversations of one jsonl file."""
-    return [to_messages(row, f"{path}:{i}") for i, row in _iter_rows(path)]
+    return [to_messages(row, f"{path}:{i}") for i, row in iter_rows(path)]
 
 
 def load_chat(data: str | Path, *, eval_fraction: float = 0.1, seed: int = 0) -> tuple[list, list]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kgsynth.errors import InputError
 from kgsynth.ids import content_id
+from kgsynth.rows import iter_jsonl
 from kgsynth.text import detect_lang, normalize_text
 from kgsynth.types import Document, Record
 
@@ -170,13 +170,7 @@ def load_jsonl(path: Path, *, max_mb: float = 50.0, field: str = "text", **_) ->
     """One document per line: `field` is the text, other keys are metadata."""
     text = decode(read_bytes(path, max_mb), path)
     docs = []
-    for i, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}#{i}: invalid JSON ({e.msg})") from e
+    for i, row in iter_jsonl(text.splitlines(), path, objects_only=False):
         body = row.get(field) if isinstance(row, dict) else None
         if not isinstance(body, str):
             raise InputError(f"{path}#{i}: no string field {field!r}; use --field")

@@ -8,7 +8,6 @@ neighborhood → the chunks holding the evidence. BM25 and dense search run over
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from typing import Literal
 
 from kgsynth.errors import InputError, KgsynthError
 from kgsynth.ids import content_id
+from kgsynth.rows import iter_jsonl
 from kgsynth.text import detect_lang, normalize_text
 from kgsynth.types import Entity, Fact, Record
 from synth.index import ChunkIndex, IndexRecord, Progress
@@ -241,14 +241,8 @@ def read_external(path: Path, chunk_chars: int = 1200) -> list[IndexRecord]:
     elif path.suffix.lower() == ".jsonl" and path.is_file():
         docs = []
         with path.open(encoding="utf-8") as f:
-            for n, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"{path}:{n}: invalid JSON: {e.msg}") from e
-                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            for n, row in iter_jsonl(f, path):
+                if not isinstance(row.get("text"), str):
                     raise InputError(f"{path}:{n}: row has no string field 'text'")
                 docs.append((f"{path.name}#{n}", row["text"]))
     else:

@@ -8,10 +8,10 @@ one) occur in an evaluation item, or when its whole text equals one.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from kgsynth.errors import InputError
+from kgsynth.rows import iter_jsonl
 from kgsynth.text import words
 from kgsynth.types import Example
 from synth.clean import FILTERS, CleanContext, Filter, Removed
@@ -25,16 +25,8 @@ def read_eval_texts(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix in (".jsonl", ".json"):
-        out = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{n}: not JSON ({e.msg})") from e
-            out += _strings(row)
-        return out
+        rows = iter_jsonl(text.splitlines(), path, objects_only=False)
+        return [s for _, row in rows for s in _strings(row)]
     if suffix in (".csv", ".tsv"):
         delim = "\t" if suffix == ".tsv" else ","
         return [

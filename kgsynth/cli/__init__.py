@@ -8,6 +8,7 @@ Command groups live in sibling modules, each with a ``register(cli)`` function.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import click
@@ -49,6 +50,25 @@ def cli(ctx: click.Context, workspace: str | None, store: str | None, debug: boo
     state = CliState(workspace_path=workspace, store=store, debug=debug)
     ctx.obj = state
     ctx.call_on_close(lambda: state._ws.close() if state._ws else None)
+
+
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A progress callback (done, total) that draws a tqdm bar with an ETA."""
+    from tqdm import tqdm
+
+    bar: tqdm | None = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=label, leave=False)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
 
 
 def _register_all() -> None:

@@ -10,26 +10,9 @@ from pathlib import Path
 
 import click
 
-from kgsynth.cli import CliState, pass_state
+from kgsynth.cli import CliState, pass_state, progress_bar
 from kgsynth.errors import InputError
 from kgsynth.types import DatasetVersion, Example
-
-
-def _progress(label: str):
-    from tqdm import tqdm
-
-    bar: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=label, leave=False)
-        bar["bar"].total = total
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar["bar"].close()
-
-    return update
 
 
 def _summary(v: DatasetVersion) -> None:
@@ -102,7 +85,7 @@ def annotate_cmd(state: CliState, version: str, method: str, name: str | None) -
     from synth.annotate import annotate
 
     v = annotate(
-        state.workspace(), version, method=method, name=name, progress=_progress("annotate")
+        state.workspace(), version, method=method, name=name, progress=progress_bar("annotate")
     )
     _summary(v)
     agreement = v.stats.get("agreement", {})
@@ -217,7 +200,7 @@ def augment_cmd(
         alpha=alpha,
         seed=seed,
         name=name,
-        progress=_progress("augment"),
+        progress=progress_bar("augment"),
     )
     _summary(v)
     click.echo(f"  augmented: {v.stats.get('augmented', 0)} {v.stats.get('by_method', {})}")
@@ -271,7 +254,7 @@ def clean_cmd(state: CliState, version, filters, eval_sets, options, name) -> No
         options=_options(options),
         eval_sets=[Path(p) for p in eval_sets],
         name=name,
-        progress=_progress("clean"),
+        progress=progress_bar("clean"),
     )
     _summary(result.version)
     for f in result.report["filters"]:
@@ -315,7 +298,7 @@ def export_cmd(state: CliState, version, fmt, out, split, seed) -> None:
         out=Path(out) if out else None,
         split=fractions,
         seed=seed,
-        progress=_progress("export"),
+        progress=progress_bar("export"),
     )
     click.echo(
         f"exported to {result.path}: " + ", ".join(f"{k}={n}" for k, n in result.counts.items())

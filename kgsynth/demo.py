@@ -26,7 +26,7 @@ class DemoOptions(BaseModel):
     seeds_per_label: int = 8
     test_per_label: int = 60
     per_label: int = 300  # training examples the classification set keeps per label
-    epochs: int = 3
+    epochs: int = 2
     max_length: int = 128
     seed: int = 0
     max_docs: int | None = None  # ingest only this many articles (a quick run)

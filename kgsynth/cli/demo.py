@@ -16,7 +16,7 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--per-label", default=300, show_default=True, help="Training examples per label."
     )
-    @click.option("--epochs", default=3, show_default=True)
+    @click.option("--epochs", default=2, show_default=True)
     @click.option("--seed", default=0, show_default=True)
     @click.option("--max-docs", type=int, help="Ingest only this many articles (a quick run).")
     @pass_state

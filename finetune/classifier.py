@@ -187,7 +187,7 @@ def train_classifier(
         return enc, [label2id[lab] for _, lab in rows]
 
     train_ids, train_y = encode(data.train)
-    dev_ids, dev_y = encode(data.dev)
+    dev_ids, dev_y = encode(data.dev) if data.dev else ([], [])
     steps_per_epoch = -(-len(train_ids) // batch_size)
     total_steps = steps_per_epoch * epochs
     no_decay = ("bias", "LayerNorm.weight", "layernorm", "norm")
@@ -271,7 +271,7 @@ def train_classifier(
             {"epoch": epoch + 1, "train_loss": round(train_loss, 5), "dev_macro_f1": round(f1, 5)}
         )
         say(f"epoch {epoch + 1} train_loss {train_loss:.4f} dev_macro_f1 {f1:.4f}")
-        if f1 > state["best_f1"]:
+        if not dev_ids or f1 > state["best_f1"]:  # no dev set: the last epoch is the model
             state |= {"best_f1": f1, "best_epoch": epoch + 1, "bad_epochs": 0}
             net.save_pretrained(out)
             tok.save_pretrained(out)

@@ -12,6 +12,7 @@ The seeds are examples too (``label_source="seed"``, confidence 1.0).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,8 +52,20 @@ def build_classification(
     exclude_docs: set[str] | None = None,
     min_confidence: float = 0.0,
     labeling_functions: list[str] | None = None,
+    selection: str = "spread",
+    drop_uncertain: float = 0.1,
 ) -> DatasetVersion:
-    """Build a weakly labeled classification set from the corpus; returns the stored version."""
+    """Build a weakly labeled classification set from the corpus; returns the stored version.
+
+    ``selection="spread"`` (default) drops each label's least confident ``drop_uncertain`` fraction
+    of units, then keeps ``per_label`` units evenly spaced over the rest's confidence ranking, so the
+    set covers the hard cases near the label boundaries as well as the typical ones.
+    ``selection="top"`` keeps the most confident units: higher label accuracy, easier examples.
+    """
+    if selection not in SELECTIONS:
+        raise InputError(f"selection must be one of {', '.join(SELECTIONS)}, not {selection!r}")
+    if not 0.0 <= drop_uncertain < 1.0:
+        raise InputError(f"drop_uncertain must be in [0, 1), not {drop_uncertain}")
     schema = coerce_schema(schema)
     step = _Steps(progress, total=3)
     labeled = label_corpus(
@@ -66,7 +79,8 @@ def build_classification(
     step()
     units, outputs, best, conf = labeled.units, labeled.outputs, labeled.best, labeled.conf
     examples = _seed_examples(schema, labeled.seed_unit, units)
-    chosen = _select(best, conf, labeled.seed_unit, len(schema.labels), per_label, min_confidence)
+    candidates = _candidates(best, conf, labeled.seed_unit, len(schema.labels), min_confidence)
+    chosen = [i for idx in candidates for i in _pick(idx, per_label, selection, drop_uncertain)]
     examples += [_weak_example(units, outputs, schema.names, i, best[i], conf[i]) for i in chosen]
     step()
     if generator and generated_per_label > 0:
@@ -121,6 +135,7 @@ def label_corpus(
 
 def locals_params(scope: dict) -> dict:
     keys = ("per_label", "unit", "generator", "generated_per_label", "seed", "min_confidence")
+    keys += ("selection", "drop_uncertain")
     params = {k: scope[k] for k in keys}
     params["labeling_functions"] = scope["labeling_functions"] or list(DEFAULT_WEIGHTS)
     params["excluded_docs"] = len(scope["exclude_docs"] or ())
@@ -187,22 +202,34 @@ def _context(
     return ctx, seed_unit
 
 
-def _select(
+SELECTIONS = ("spread", "top")
+
+
+def _candidates(
     best: np.ndarray,
     conf: np.ndarray,
     seed_unit: dict[int, int],
     n_labels: int,
-    per_label: int,
     min_confidence: float,
-) -> list[int]:
-    """The `per_label` most confident units of each label (balanced), seeds excluded."""
-    chosen: list[int] = []
+) -> list[list[int]]:
+    """Per label, its units (seeds excluded) at `min_confidence` or more, most confident first."""
+    out = []
     for j in range(n_labels):
-        idx = [i for i in np.flatnonzero(best == j) if i not in seed_unit]
+        idx = [int(i) for i in np.flatnonzero(best == j) if i not in seed_unit]
         idx = [i for i in idx if conf[i] >= min_confidence]
-        idx.sort(key=lambda i: -conf[i])
-        chosen += idx[:per_label]
-    return chosen
+        idx.sort(key=lambda i: (-conf[i], i))
+        out.append(idx)
+    return out
+
+
+def _pick(ranked: list[int], n: int, selection: str, drop_uncertain: float) -> list[int]:
+    """`n` of one label's ranked units: the first n ("top") or n spread over the kept ranks."""
+    if selection == "top":
+        return ranked[:n]
+    kept = ranked[: max(1, math.ceil(len(ranked) * (1.0 - drop_uncertain)))] if ranked else []
+    if len(kept) <= n:
+        return kept
+    return [kept[(m * len(kept)) // n] for m in range(n)]
 
 
 def _seed_examples(schema: LabelSchema, seed_unit: dict[int, int], units: Units) -> list[Example]:

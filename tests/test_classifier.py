@@ -68,3 +68,13 @@ def test_train_crash_then_resume_from_step_checkpoint(tmp_path):
     assert sorted(config["label2id"]) == result.labels
     card = (out / "README.md").read_text()
     assert "Dev macro-F1" in card and "lr: 0.0001" in card
+
+
+def test_without_a_dev_set_the_last_epoch_is_the_model(tmp_path):
+    from finetune.data import ClassificationData
+
+    rows = [(r["text"], r["label"]) for r in bbc_rows(4, chars=120)]
+    data = ClassificationData(train=rows, dev=[], test=rows[:5], source="mem")
+    result = train_classifier(data, tmp_path, max_length=32, epochs=3, batch_size=8, resume=False)
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    assert result.best_epoch == 3 and result.test

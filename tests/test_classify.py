@@ -75,7 +75,12 @@ def test_build_classification_on_bbc(corpus):
     ws, gold, schema = corpus
     calls = []
     version = build_classification(
-        ws, schema, per_label=50, name="bbc-test", progress=lambda d, t: calls.append((d, t))
+        ws,
+        schema,
+        per_label=50,
+        drop_uncertain=0.0,
+        name="bbc-test",
+        progress=lambda d, t: calls.append((d, t)),
     )
     assert calls and calls[-1][0] == calls[-1][1]
     assert ws.catalog.dataset("bbc-test").id == version.id
@@ -110,6 +115,31 @@ def test_per_label_cap_exclude_and_chunks(corpus):
     chunks = build_classification(ws, schema, per_label=3, unit="chunk")
     ex = [e for e in ws.catalog.examples(chunks.id) if e.label_source == "weak"]
     assert ex and all(len(e.provenance.chunk_ids) == 1 for e in ex)
+
+
+def test_spread_covers_the_confidence_range_and_top_the_most_confident(corpus):
+    ws, gold, schema = corpus
+    labeled = label_corpus(ws, schema)
+    conf = {labeled.units.doc_ids[i]: float(c) for i, c in enumerate(labeled.conf)}
+
+    def weak_docs(**kw) -> list[str]:
+        version = build_classification(ws, schema, per_label=2, **kw)
+        examples = ws.catalog.examples(version.id)
+        return [e.provenance.doc_ids[0] for e in examples if e.label_source == "weak"]
+
+    top, spread = weak_docs(selection="top"), weak_docs(selection="spread", drop_uncertain=0.2)
+    assert len(top) == len(spread) > 0
+    assert np.mean([conf[d] for d in spread]) < np.mean([conf[d] for d in top])
+    seeds = {labeled.units.doc_ids[i] for i in labeled.seed_unit}
+    for label in schema.names:  # each label's least confident unit is dropped, never used
+        pairs = zip(labeled.units.doc_ids, labeled.labels, strict=True)
+        mine = [d for d, lab in pairs if lab == label and d not in seeds]
+        if len(mine) >= 3:
+            assert min(mine, key=conf.get) not in spread
+    with pytest.raises(InputError, match="selection must be"):
+        build_classification(ws, schema, selection="random")
+    with pytest.raises(InputError, match="drop_uncertain"):
+        build_classification(ws, schema, drop_uncertain=1.0)
 
 
 def test_label_corpus_accuracy_and_errors(corpus):

@@ -99,12 +99,36 @@ def preview_cmd(state, types, n, generator, seed, show_prompt) -> None:
 )
 @click.option("--per-label", default=200, show_default=True, help="Examples per label.")
 @click.option("--unit", default="document", show_default=True, help="document | chunk.")
+@click.option(
+    "--selection",
+    type=click.Choice(["spread", "top"]),
+    default="spread",
+    show_default=True,
+    help="spread: units over the whole confidence range; top: the most confident only.",
+)
+@click.option(
+    "--drop-uncertain",
+    default=0.1,
+    show_default=True,
+    help="With spread: fraction of each label's least confident units never used.",
+)
 @click.option("--generator", "-g", default=None, help="Generator for extra examples (optional).")
 @click.option("--generated-per-label", default=0, show_default=True, help="Generated per label.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--name", default=None, help="Dataset name.")
 @pass_state
-def classify_cmd(state, schema, per_label, unit, generator, generated_per_label, seed, name):
+def classify_cmd(
+    state,
+    schema,
+    per_label,
+    unit,
+    selection,
+    drop_uncertain,
+    generator,
+    generated_per_label,
+    seed,
+    name,
+):
     """Build a weakly labeled classification set from a label schema and seeds."""
     from synth.classify import build_classification
 
@@ -113,6 +137,8 @@ def classify_cmd(state, schema, per_label, unit, generator, generated_per_label,
         schema,
         per_label=per_label,
         unit=unit,
+        selection=selection,
+        drop_uncertain=drop_uncertain,
         generator=generator,
         generated_per_label=generated_per_label,
         seed=seed,

@@ -12,7 +12,8 @@ label drawn from the pool (several random draws), the same classifier is trained
 and scored on the test set (macro-F1, mean ± std over draws). It also reports the accuracy of
 kgsynth's weak labels against the pool's true labels, and the seconds each arm took. All arms share
 hyper-parameters; no early stopping (no gold dev set exists with k seeds): a fixed number of epochs,
-raised for tiny sets so every arm gets at least ``--min-steps`` optimizer steps.
+raised for tiny sets so every arm gets at least ``--min-steps`` optimizer steps, and the last epoch's
+model is the one scored.
 
     python bench/quality.py                   # BBC News, k = 4 8 16, 3 draws, fine-tuned MiniLM
     python bench/quality.py --quick           # small pool/test, k = 8, 1 draw
@@ -61,7 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
     p.add_argument("--per-label", type=int, default=150, help="kgsynth examples per label")
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--selection", choices=("spread", "top"), default="spread")
+    p.add_argument("--drop-uncertain", type=float, default=0.1)
+    p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--min-steps", type=int, default=40, help="optimizer steps at least, per run")
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=16)
@@ -191,7 +194,13 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
     )
     draw = ctx["draw"]
     version = build_classification(
-        ws, schema, per_label=args.per_label, seed=draw, name=f"bench-k{ctx['k']}-d{draw}"
+        ws,
+        schema,
+        per_label=args.per_label,
+        selection=args.selection,
+        drop_uncertain=args.drop_uncertain,
+        seed=draw,
+        name=f"bench-k{ctx['k']}-d{draw}",
     )
     built = ws.catalog.examples(version.id)
     steps = ["build"]

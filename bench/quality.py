@@ -61,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--draws", type=int, help="random seed draws per k (default 3)")
     p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
-    p.add_argument("--per-label", type=int, default=150, help="kgsynth examples per label")
+    p.add_argument("--per-label", type=int, default=200, help="kgsynth examples per label")
     p.add_argument("--selection", choices=("spread", "top"), default="spread")
     p.add_argument("--drop-uncertain", type=float, default=0.1)
     p.add_argument("--epochs", type=int, default=2)

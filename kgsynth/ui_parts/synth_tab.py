@@ -169,6 +169,14 @@ def build(ctx: UIContext) -> Hooks:
             unit = gr.Radio(
                 ["document", "chunk"], value="document", label="Unit", elem_id="synth-unit"
             )
+            selection = gr.Radio(
+                ["spread", "top"],
+                value="spread",
+                label="Pick units",
+                info="spread: over the whole confidence range (least confident 10% dropped);"
+                " top: the most confident only",
+                elem_id="synth-selection",
+            )
             generated = gr.Number(
                 0, label="Generated per label", precision=0, elem_id="synth-generated"
             )
@@ -224,7 +232,7 @@ def build(ctx: UIContext) -> Hooks:
     )
 
     @friendly
-    def on_run(k, ty, num, sch, pl, un, genn, gen, sd, nm):
+    def on_run(k, ty, num, sch, pl, un, sel, genn, gen, sd, nm):
         nm = (nm or "").strip() or None
         if k == QA:
             params = {
@@ -241,6 +249,7 @@ def build(ctx: UIContext) -> Hooks:
                 "schema": str(path),
                 "per_label": int(pl),
                 "unit": un,
+                "selection": sel,
                 "seed": int(sd),
                 "name": nm,
             }
@@ -251,7 +260,7 @@ def build(ctx: UIContext) -> Hooks:
 
     run_btn.click(
         on_run,
-        [task, types, n, schema, per_label, unit, generated, generator, seed, name],
+        [task, types, n, schema, per_label, unit, selection, generated, generator, seed, name],
         [*panel.outputs, result],
     )
 

@@ -45,6 +45,7 @@ from bench.quality_report import write_reports  # noqa: E402
 from bench.quality_train import TrainConfig, train_and_score  # noqa: E402
 from kgsynth.errors import KgsynthError  # noqa: E402
 from kgsynth.workspace import Workspace  # noqa: E402
+from synth.classify import SELECTIONS  # noqa: E402
 from synth.schema import LabelSchema, LabelSpec, load_schema  # noqa: E402
 
 ARMS = ("seeds", "eda", "kgsynth", "gold")
@@ -62,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
     p.add_argument("--per-label", type=int, default=200, help="kgsynth examples per label")
-    p.add_argument("--selection", choices=("spread", "top"), default="spread")
+    p.add_argument("--selection", choices=SELECTIONS, default="spread")
     p.add_argument("--drop-uncertain", type=float, default=0.1)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--min-steps", type=int, default=40, help="optimizer steps at least, per run")

@@ -183,11 +183,13 @@ def train_classifier(
     pad_id = tok.pad_token_id or 0
 
     def encode(rows: list[tuple[str, str]]) -> tuple[list[list[int]], list[int]]:
+        if not rows:
+            return [], []
         enc = tok([t for t, _ in rows], truncation=True, max_length=max_length)["input_ids"]
         return enc, [label2id[lab] for _, lab in rows]
 
     train_ids, train_y = encode(data.train)
-    dev_ids, dev_y = encode(data.dev) if data.dev else ([], [])
+    dev_ids, dev_y = encode(data.dev)
     steps_per_epoch = -(-len(train_ids) // batch_size)
     total_steps = steps_per_epoch * epochs
     no_decay = ("bias", "LayerNorm.weight", "layernorm", "norm")

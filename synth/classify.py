@@ -226,7 +226,7 @@ def _pick(ranked: list[int], n: int, selection: str, drop_uncertain: float) -> l
     """`n` of one label's ranked units: the first n ("top") or n spread over the kept ranks."""
     if selection == "top":
         return ranked[:n]
-    kept = ranked[: max(1, math.ceil(len(ranked) * (1.0 - drop_uncertain)))] if ranked else []
+    kept = ranked[: max(1, math.ceil(len(ranked) * (1.0 - drop_uncertain)))]
     if len(kept) <= n:
         return kept
     return [kept[(m * len(kept)) // n] for m in range(n)]

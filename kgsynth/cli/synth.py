@@ -101,7 +101,6 @@ def preview_cmd(state, types, n, generator, seed, show_prompt) -> None:
 @click.option("--unit", default="document", show_default=True, help="document | chunk.")
 @click.option(
     "--selection",
-    type=click.Choice(["spread", "top"]),
     default="spread",
     show_default=True,
     help="spread: units over the whole confidence range; top: the most confident only.",

@@ -11,6 +11,7 @@ from kgsynth.types import Job
 from kgsynth.ui_parts import tables as t
 from kgsynth.ui_parts.context import Hooks, UIContext, friendly
 from kgsynth.ui_parts.jobpanel import JobPanel
+from synth.classify import SELECTIONS
 
 QA = "Question answering"
 CLASSIFY = "Classification"
@@ -170,7 +171,7 @@ def build(ctx: UIContext) -> Hooks:
                 ["document", "chunk"], value="document", label="Unit", elem_id="synth-unit"
             )
             selection = gr.Radio(
-                ["spread", "top"],
+                list(SELECTIONS),
                 value="spread",
                 label="Pick units",
                 info="spread: over the whole confidence range (least confident 10% dropped);"

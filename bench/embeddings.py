@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from kgsynth.demo import bbc_dir
+from kgsynth.app.demo import bbc_dir
 from kgsynth.embeddings import Embedder
 from kgsynth.text import split_sentences
 

@@ -17,7 +17,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from kg.extract_spacy import SpacyExtractor, load_nlp
-from kgsynth.demo import bbc_dir
+from kgsynth.app.demo import bbc_dir
 from kgsynth.types import Chunk
 
 

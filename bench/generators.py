@@ -17,10 +17,10 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from kgsynth.generators import Prompt, make_generator
+from kgsynth.generators.models import smollm2_dir
+from kgsynth.generators.serve import start_transformers_serve
 from kgsynth.workspace import Workspace
-from synth.generators import Prompt, make_generator
-from synth.generators.models import smollm2_dir
-from synth.generators.serve import start_transformers_serve
 
 TOPICS = ["tea", "rivers", "chess", "volcanoes", "bread", "owls", "trains", "glass", "maps", "bees"]
 

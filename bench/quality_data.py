@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from kgsynth.demo import bbc_dir
+from kgsynth.app.demo import bbc_dir
 from kgsynth.errors import InputError
 from kgsynth.text import normalize_text
 

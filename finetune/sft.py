@@ -49,7 +49,7 @@ class SFTResult(BaseModel):
 
 def default_causal_lm() -> str:
     """SmolLM2-135M-Instruct as a safetensors directory (converted from the packaged GGUF once)."""
-    from synth.generators.models import smollm2_dir
+    from kgsynth.generators.models import smollm2_dir
 
     return str(smollm2_dir())
 

@@ -7,7 +7,6 @@ Built-ins: ``spacy`` (English NER + dependency patterns, :mod:`kg.extract_spacy`
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from itertools import combinations
@@ -45,27 +44,9 @@ class Extractor(ABC):
 
 EXTRACTORS: Registry[type[Extractor]] = Registry("extractors")
 
-_BUILTINS = ("kg.extract_spacy", "kg.extract_zh", "kg.extract_model")
-_loaded = False
-
-
-def load_builtin_extractors() -> None:
-    """Import the built-in extractor modules (each registers itself)."""
-    global _loaded
-    if _loaded:
-        return
-    for module in _BUILTINS:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if module != "kg.extract_model" or e.name != module:
-                raise
-    _loaded = True
-
 
 def make_extractor(name: str, ws: Workspace | None = None) -> Extractor:
     """An extractor instance by registry name."""
-    load_builtin_extractors()
     return EXTRACTORS.get(name)(ws)
 
 

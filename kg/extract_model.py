@@ -15,9 +15,9 @@ from collections import Counter
 from typing import Any
 
 from kg.extract import EXTRACTORS, Extractor, Progress, mention, triple
+from kgsynth.generators import Generator, Message, Prompt, make_generator
 from kgsynth.text import split_sentences
 from kgsynth.types import Chunk, Extraction, Mention, Triple
-from synth.generators import Generator, Message, Prompt, make_generator
 
 KEYS = ("subject", "subject_type", "predicate", "object", "object_type")
 _ALIASES = {

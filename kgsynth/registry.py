@@ -1,7 +1,9 @@
 """One registry per kind of extension point (stores, extractors, generators, filters, exporters).
 
-Built-ins register with the same decorator that plugins use; third-party packages can add more through
-the entry-point group ``kgsynth.<kind>``. An unknown name fails with the list of valid names.
+The foundation never imports a stage: each stage (kg, synth, finetune) names the module that
+registers its built-ins in the ``kgsynth.plugins`` entry-point group (pyproject.toml), and the first
+lookup in any registry imports them all. Third-party packages do the same, or add single items
+through the group ``kgsynth.<kind>``. An unknown name fails with the list of valid names.
 """
 
 from __future__ import annotations
@@ -13,6 +15,18 @@ from typing import Generic, TypeVar
 from kgsynth.errors import ConfigError
 
 T = TypeVar("T")
+PLUGIN_GROUP = "kgsynth.plugins"
+_plugins_imported = False
+
+
+def load_plugins() -> None:
+    """Import every module named in the ``kgsynth.plugins`` entry-point group, once per process."""
+    global _plugins_imported
+    if _plugins_imported:
+        return
+    _plugins_imported = True
+    for ep in entry_points(group=PLUGIN_GROUP):
+        ep.load()
 
 
 class Registry(Generic[T]):
@@ -32,6 +46,7 @@ class Registry(Generic[T]):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        load_plugins()
         for ep in entry_points(group=f"kgsynth.{self.kind}"):
             self._items.setdefault(ep.name, ep.load())
 

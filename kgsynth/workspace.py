@@ -34,7 +34,7 @@ class Workspace:
 
     @cached_property
     def store(self):
-        from kg.store import open_store
+        from kgsynth.store import open_store
 
         return open_store(self.config.store, self.path)
 

@@ -18,4 +18,5 @@ fi
 [ -f scripts/neo4j.sh ] && bash scripts/neo4j.sh fetch
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_UPDATE_CHECK=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache  # the layers: import-linter contracts in pyproject.toml
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -13,7 +13,6 @@ The seeds are examples too (``label_source="seed"``, confidence 1.0).
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 
 from kgsynth.errors import InputError
 from kgsynth.ids import content_id
-from kgsynth.text import normalize_text, split_sentences
+from kgsynth.text import normalize_text
 from kgsynth.types import DatasetVersion, Example, Provenance, example_id
 from synth.labeling import (
     DEFAULT_WEIGHTS,
@@ -305,12 +304,3 @@ def _save(ws, schema, examples, outputs, units, params, name) -> DatasetVersion:
         stats=stats,
     )
     return ws.catalog.save_dataset(version, unique)
-
-
-def sentences_of(text: str, lang: str, limit: int, rng: random.Random) -> list[str]:
-    """Up to `limit` sentences of a text, in order, picked at random (for generation prompts)."""
-    spans = split_sentences(text, lang)
-    spans = [s for s in spans if 40 <= s[1] - s[0] <= 400]
-    if len(spans) > limit:
-        spans = sorted(rng.sample(spans, limit))
-    return [text[a:b] for a, b in spans]

@@ -13,10 +13,10 @@ import random
 
 import numpy as np
 
+from kgsynth.generators.base import Message, Prompt
 from kgsynth.types import Example, Provenance, example_id
-from synth.generators.base import Message, Prompt
 from synth.schema import LabelSchema
-from synth.units import text_vectors
+from synth.units import sentences_of, text_vectors
 
 TEMPLATE_ID = "classify.generate"
 
@@ -46,8 +46,7 @@ def generate_examples(
     """`per_label` generated examples per label (label_source="model")."""
     from sklearn.linear_model import LogisticRegression
 
-    from synth.classify import sentences_of
-    from synth.generators import make_generator
+    from kgsynth.generators import make_generator
 
     rng = random.Random(seed)
     units = labeled.units

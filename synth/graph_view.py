@@ -91,9 +91,9 @@ class GraphView:
 
 
 def _communities(store, seed: int) -> dict[str, int] | None:
-    """kg.analytics communities when that module exists; None lets the view use components."""
+    """kgsynth.analytics communities when that module exists; None lets the view use components."""
     try:
-        from kg.analytics import communities
+        from kgsynth.analytics import communities
     except ImportError:
         return None
     return communities(store, seed=seed)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kgsynth.errors import InputError
+from kgsynth.generators import Prompt, make_generator
 from kgsynth.types import DatasetVersion, Example, Provenance, Record, Span, example_id
 from synth.datasets import save_examples
-from synth.generators import Prompt, make_generator
 from synth.graph_view import GraphView
 from synth.qa_candidates import QA_TYPES, QAItem, candidates, fact_line
 from synth.qa_check import check_answer, normalize

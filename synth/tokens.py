@@ -33,7 +33,7 @@ def count_tokens(text: str) -> int:
 
 
 def estimate_tokens(prompts: list[Any]) -> int:
-    """Total input tokens of prompts: ``synth.generators.Prompt`` objects or plain strings."""
+    """Total input tokens of prompts: ``kgsynth.generators.Prompt`` objects or plain strings."""
     total = 0
     for p in prompts:
         if isinstance(p, str):

@@ -9,12 +9,14 @@ back to the catalog's raw mentions when the store is empty.
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kgsynth.embeddings import shared_embedder
 from kgsynth.errors import KgsynthError
+from kgsynth.text import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +166,12 @@ def _chunk_entities(ws) -> dict[str, list[str]]:
         key = f"{m.type}:{m.text.lower()}"
         out.setdefault(m.chunk_id, []).append(key)
     return out
+
+
+def sentences_of(text: str, lang: str, limit: int, rng: random.Random) -> list[str]:
+    """Up to `limit` sentences of a text, in order, picked at random (for generation prompts)."""
+    spans = split_sentences(text, lang)
+    spans = [s for s in spans if 40 <= s[1] - s[0] <= 400]
+    if len(spans) > limit:
+        spans = sorted(rng.sample(spans, limit))
+    return [text[a:b] for a, b in spans]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.analytics import centrality, communities, sample_subgraph
 from kg.stores.embedded import EmbeddedStore
+from kgsynth.analytics import centrality, communities, sample_subgraph
 from kgsynth.errors import InputError
 from kgsynth.types import GraphBatch
 from tests.fixtures.graph_data import (

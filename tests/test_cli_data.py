@@ -9,7 +9,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from kgsynth.cli import cli
+from kgsynth.app.cli import cli
 from kgsynth.types import DatasetVersion
 from kgsynth.workspace import Workspace
 from tests.test_annotate import voted_examples
@@ -95,7 +95,7 @@ def test_pipeline_through_the_cli(wsdir, tmp_path):
 
 
 def test_errors_are_one_line(wsdir):
-    from kgsynth.cli import main
+    from kgsynth.app.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["-w", str(wsdir), "export", "nope", "--format", "csv"])

@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from kgsynth.cli import cli, main
+from kgsynth.app.cli import cli, main
 from kgsynth.errors import NotFoundError
 
 TEXT = (

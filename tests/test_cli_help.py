@@ -3,7 +3,7 @@
 import click
 from click.testing import CliRunner
 
-from kgsynth.cli import cli
+from kgsynth.app.cli import cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):

@@ -7,7 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from kgsynth.cli import cli, main
+from kgsynth.app.cli import cli, main
 
 COMMANDS = ["qa", "preview", "classify", "entity-typing", "relations"]
 
@@ -70,7 +70,7 @@ def test_errors_are_one_line(graph_workspace_dir, tmp_path, capsys):
 
 
 def test_cli_type_choices_match_the_library():
-    from kgsynth.cli.synth import QA_TYPE_NAMES
+    from kgsynth.app.cli.synth import QA_TYPE_NAMES
     from synth.qa import QA_TYPES
 
     assert QA_TYPE_NAMES == QA_TYPES

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from finetune import jobs
-from kgsynth.cli import cli
+from kgsynth import jobs
+from kgsynth.app.cli import cli
 from kgsynth.workspace import Workspace
 from tests.finetune_data import write_export
 

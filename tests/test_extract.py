@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.extract import EXTRACTORS, load_builtin_extractors, make_extractor
+from kg.extract import EXTRACTORS, make_extractor
 from kg.extract_spacy import SpacyExtractor
 from kg.extract_zh import ChineseExtractor
 from kgsynth.errors import ConfigError
@@ -88,7 +88,6 @@ def test_chinese_extractor_tags_names_and_cooccurrence():
 
 
 def test_registry_lists_builtins():
-    load_builtin_extractors()
     assert {"spacy", "zh"} <= set(EXTRACTORS.names())
     assert isinstance(make_extractor("zh"), ChineseExtractor)
     with pytest.raises(ConfigError, match="valid names: .*spacy"):

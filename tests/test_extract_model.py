@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from kg.extract import EXTRACTORS, load_builtin_extractors, make_extractor
+from kg.extract import EXTRACTORS, make_extractor
 from kg.extract_model import ModelExtractor, build_prompt, locate, parse_triples, repair_prompt
 from kgsynth.config import Config, IngestConfig
+from kgsynth.generators import GENERATORS, Completion, Generator, Prompt, make_generator
 from kgsynth.types import Chunk
 from kgsynth.workspace import Workspace
-from synth.generators import GENERATORS, Completion, Generator, Prompt, make_generator
 
 TEXT = (
     "Tim Cook is the chief executive of Apple. The company is based in Cupertino.\n\n"
@@ -45,7 +45,6 @@ def ws(tmp_path):
 
 
 def test_registered_as_model():
-    load_builtin_extractors()
     assert EXTRACTORS.get("model") is ModelExtractor
 
 

@@ -6,8 +6,7 @@ import pytest
 
 from kgsynth.config import Config, GeneratorConfig
 from kgsynth.errors import ConfigError, GeneratorError
-from kgsynth.workspace import Workspace
-from synth.generators import (
+from kgsynth.generators import (
     GENERATORS,
     CachedGenerator,
     Completion,
@@ -15,6 +14,7 @@ from synth.generators import (
     Prompt,
     make_generator,
 )
+from kgsynth.workspace import Workspace
 
 
 class CountingGenerator(Generator):

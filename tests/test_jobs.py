@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from finetune import jobs
+from kgsynth import jobs
 from kgsynth.errors import ConfigError, JobError
 from kgsynth.types import JobState
 from kgsynth.workspace import Workspace

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from kg.neo4j_server import ROOT, free_port
-from kg.store import open_store
 from kgsynth.config import Neo4jConfig, StoreConfig
 from kgsynth.errors import ConfigError, StoreError
+from kgsynth.store import open_store
 
 pytestmark = pytest.mark.neo4j
 

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kgsynth.errors import ConfigError, GeneratorError
+from kgsynth.generators import Prompt, make_generator
+from kgsynth.generators.openai import TokenBucket, backoff
 from kgsynth.workspace import Workspace
-from synth.generators import Prompt, make_generator
-from synth.generators.openai import TokenBucket, backoff
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_third_person():
 
 
 def test_estimate_tokens_counts_with_a_real_tokenizer():
-    from synth.generators import Prompt
+    from kgsynth.generators import Prompt
     from synth.tokens import MESSAGE_OVERHEAD, _tokenizer, estimate_tokens
 
     assert _tokenizer() is not None  # the packaged MiniLM tokenizer loads offline

@@ -6,17 +6,17 @@ import tomllib
 
 import pytest
 
+from kgsynth.app.ui import graphview as gv
+from kgsynth.app.ui import tables as t
+from kgsynth.app.ui.config_io import dump_toml, save_config
+from kgsynth.app.ui.jobpanel import progress_html
 from kgsynth.config import Config, GeneratorConfig, load_config
 from kgsynth.errors import ConfigError
 from kgsynth.types import Entity, Evidence, Fact, Job, JobState, Relation, Subgraph
-from kgsynth.ui_parts import graphview as gv
-from kgsynth.ui_parts import tables as t
-from kgsynth.ui_parts.config_io import dump_toml, save_config
-from kgsynth.ui_parts.jobpanel import progress_html
 
 
 def test_auth_required_off_loopback():
-    import ui
+    from kgsynth.app.ui import app as ui
 
     assert ui.resolve_auth("127.0.0.1", env={}) is None
     with pytest.raises(ConfigError, match="KGSYNTH_UI_USER and KGSYNTH_UI_PASSWORD"):
@@ -28,7 +28,7 @@ def test_auth_required_off_loopback():
 
 
 def test_cli_refuses_public_bind_without_login(tmp_path, monkeypatch, capsys):
-    from kgsynth.cli import main
+    from kgsynth.app.cli import main
 
     monkeypatch.delenv("KGSYNTH_UI_USER", raising=False)
     monkeypatch.delenv("KGSYNTH_UI_PASSWORD", raising=False)
@@ -90,7 +90,7 @@ def test_loss_points_parse_trainer_log():
         "epoch 1 train_loss 1.5",
     ]
     assert t.loss_points(lines) == [(1, 1.6094), (2, 1.5)]
-    from kgsynth.ui_parts.finetune_tab import epoch_rows
+    from kgsynth.app.ui.finetune_tab import epoch_rows
 
     assert epoch_rows(["epoch 2 train_loss 0.9000 dev_macro_f1 0.5000"]) == [[2, 0.9, 0.5]]
 
@@ -109,7 +109,7 @@ def test_rows_frame_mixed_keys():
 
 
 def test_app_builds_on_empty_workspace(tmp_path):
-    import ui
+    from kgsynth.app.ui import app as ui
 
     demo = ui.build_app(tmp_path / "ws")
     ids = {b.elem_id for b in demo.blocks.values() if getattr(b, "elem_id", None)}
@@ -122,9 +122,9 @@ def test_app_builds_on_empty_workspace(tmp_path):
 @pytest.mark.neo4j
 def test_cypher_console_is_read_only(neo4j_server, tmp_path, monkeypatch):
     """Settings switch the store to a real Neo4j; its console reads, and refuses a write clause."""
-    from kgsynth.ui_parts.context import UIContext
-    from kgsynth.ui_parts.explore import query_help, run_query
-    from kgsynth.ui_parts.settings_tab import save_store
+    from kgsynth.app.ui.context import UIContext
+    from kgsynth.app.ui.explore import query_help, run_query
+    from kgsynth.app.ui.settings_tab import save_store
 
     monkeypatch.setenv("KGSYNTH_TEST_NEO4J_PASSWORD", neo4j_server.password)
     ctx = UIContext(tmp_path)
@@ -146,9 +146,9 @@ def test_cypher_console_is_read_only(neo4j_server, tmp_path, monkeypatch):
 
 def test_qa_preview_and_queries_on_real_graph(graph_workspace_dir):
     """Explore and Synthesize helpers on a real ingested graph (15 BBC articles)."""
-    from kgsynth.ui_parts.context import UIContext
-    from kgsynth.ui_parts.explore import entity_view, run_query, search, statistics
-    from kgsynth.ui_parts.synth_tab import qa_preview
+    from kgsynth.app.ui.context import UIContext
+    from kgsynth.app.ui.explore import entity_view, run_query, search, statistics
+    from kgsynth.app.ui.synth_tab import qa_preview
 
     ctx = UIContext(graph_workspace_dir)
     try:

@@ -27,10 +27,10 @@ from sys import intern
 
 import networkx as nx
 
-from kg.store import STORES, GraphStore
 from kg.stores import common
 from kg.stores.console import EmbeddedConsole
 from kgsynth.errors import StoreError
+from kgsynth.store import STORES, GraphStore
 from kgsynth.types import (
     Entity,
     Evidence,

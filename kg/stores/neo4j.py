@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kg.store import STORES, GraphStore
 from kg.stores import common
 from kgsynth.config import secret
 from kgsynth.errors import StoreError, require
+from kgsynth.store import STORES, GraphStore
 from kgsynth.types import Entity, Fact, GraphBatch, GraphPath, GraphStats, Relation, Subgraph
 
 SCHEMA = [

@@ -1,0 +1,82 @@
+"""The ``kgsynth`` command line: thin commands over the Python API.
+
+Each command parses flags, calls one library function and prints its result. Library errors
+(:class:`kgsynth.errors.KgsynthError`) become one readable line; ``--debug`` shows the traceback.
+Command groups live in sibling modules, each with a ``register(cli)`` function.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import click
+
+from kgsynth.errors import KgsynthError
+from kgsynth.progress import progress_bar
+from kgsynth.workspace import Workspace, open_workspace
+
+
+@dataclass
+class CliState:
+    workspace_path: str | None = None
+    store: str | None = None
+    debug: bool = False
+    _ws: Workspace | None = field(default=None, repr=False)
+
+    def workspace(self) -> Workspace:
+        if self._ws is None:
+            self._ws = open_workspace(self.workspace_path, store=self.store)
+        return self._ws
+
+
+pass_state = click.make_pass_decorator(CliState)
+__all__ = ["CliState", "cli", "main", "pass_state", "progress_bar"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--workspace",
+    "-w",
+    envvar="KGSYNTH_WORKSPACE",
+    type=click.Path(file_okay=False),
+    help="Workspace directory (default: ./workspace, or $KGSYNTH_WORKSPACE).",
+)
+@click.option("--store", type=click.Choice(["embedded", "neo4j"]), help="Override the graph store.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="kgsynth")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, store: str | None, debug: bool) -> None:
+    """kgsynth: documents → knowledge graph → labeled training data → fine-tuned model."""
+    state = CliState(workspace_path=workspace, store=store, debug=debug)
+    ctx.obj = state
+    ctx.call_on_close(lambda: state._ws.close() if state._ws else None)
+
+
+def _register_all() -> None:
+    from kgsynth.app.cli import app, data, demo, graph, synth, train
+
+    for module in (graph, synth, data, train, app, demo):
+        module.register(cli)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="kgsynth", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except KgsynthError as e:
+        if debug:
+            raise
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)

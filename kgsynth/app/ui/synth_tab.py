@@ -1,0 +1,282 @@
+"""Synthesize tab: QA pairs or a classification set; preview prompts and examples, estimate tokens, run."""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from pathlib import Path
+
+from kgsynth.app.ui import tables as t
+from kgsynth.app.ui.context import Hooks, UIContext, friendly
+from kgsynth.app.ui.jobpanel import JobPanel
+from kgsynth.errors import ConfigError, InputError
+from kgsynth.types import Job
+from synth.classify import SELECTIONS
+
+QA = "Question answering"
+CLASSIFY = "Classification"
+QA_TYPES_FALLBACK = (
+    "single_fact",
+    "multi_hop",
+    "aggregation",
+    "comparison",
+    "yes_no",
+    "extractive",
+)
+EXAMPLE_SCHEMA = Path(__file__).resolve().parents[3] / "examples" / "bbc_schema.yaml"
+PREVIEW_N = 2
+
+
+def qa_types() -> tuple[str, ...]:
+    try:
+        from synth.qa import QA_TYPES
+
+        return tuple(QA_TYPES)
+    except ImportError:
+        return QA_TYPES_FALLBACK
+
+
+def default_schema() -> str:
+    if EXAMPLE_SCHEMA.is_file():
+        return EXAMPLE_SCHEMA.read_text(encoding="utf-8")
+    return "task: topic\nlabels:\n  - name: a\n    description: ...\n"
+
+
+def generator_names(ctx: UIContext) -> list[str]:
+    return list(dict.fromkeys(["template", *ctx.ws.config.generators]))
+
+
+def parse_schema_text(text: str):
+    """Validate the schema in the editor (the same parser the CLI uses for YAML files)."""
+    import yaml
+
+    from synth.schema import parse_schema
+
+    try:
+        data = yaml.safe_load(text or "")
+    except yaml.YAMLError as e:
+        raise ConfigError(f"label schema: invalid YAML: {str(e).splitlines()[0]}") from e
+    return parse_schema(data, source="label schema")
+
+
+def save_schema(ctx: UIContext, text: str, name: str) -> Path:
+    """Write the edited schema into <workspace>/schemas so the job (and a re-run) can read it."""
+    parse_schema_text(text)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "schema").strip("-.") or "schema"
+    path = ctx.ws.dir("schemas") / f"{stem}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def qa_preview(ctx: UIContext, types: list[str], n: int, generator: str, seed: int):
+    """(prompts markdown, example rows, token estimate markdown) for a QA run of n examples."""
+    from synth.qa import preview
+
+    if not types:
+        raise InputError("choose at least one question type")
+    items = preview(ctx.ws, types=types, n=PREVIEW_N, generator=generator, seed=int(seed))
+    prompts = [i.prompt for i in items]
+    per_prompt = estimate_tokens(prompts) / max(1, len(prompts))
+    md = "\n\n".join(f"**Prompt {k + 1}**\n```text\n{p}\n```" for k, p in enumerate(prompts[:4]))
+    rows = t.example_rows([i.example for i in items if i.example])
+    calls = "no model calls (template generator)" if generator == "template" else "model calls"
+    tokens = f"≈ **{round(per_prompt * int(n)):,}** prompt tokens for {int(n)} examples; {calls}."
+    return md or "No candidate facts for these types: ingest more documents.", rows, tokens
+
+
+def classify_preview(ctx: UIContext, schema_text: str, generator: str, generated: int):
+    """(labels + prompts markdown, sample unit rows, token estimate markdown) for a classification run."""
+    schema = parse_schema_text(schema_text)
+    lines = ["| label | description | keywords | seeds |", "|---|---|---:|---:|"]
+    for spec in schema.labels:
+        lines.append(
+            f"| {spec.name} | {spec.description} | {len(spec.keywords)} | {len(spec.seeds)} |"
+        )
+    docs = list(islice(ctx.ws.catalog.iter_documents(), 50))
+    sample = [
+        ["classify", t.cell(d.text, 160), "", "(weak label at run time)", "", "corpus"]
+        for d in docs[:3]
+    ]
+    n = int(generated or 0)
+    if not (generator and n > 0):
+        tokens = f"No generation: the corpus documents are labeled weakly (no model tokens); {len(docs)}+ documents."
+        return "\n".join(lines), sample, tokens
+    prompts = generation_prompts(schema, docs)
+    per = estimate_tokens(prompts) / max(1, len(prompts))
+    md = (
+        "\n".join(lines)
+        + "\n\n"
+        + "\n\n".join(
+            f"**Prompt for {spec.name}** (facts are chosen at run time from the label's most confident documents)\n"
+            f"```text\n{_text(p)}\n```"
+            for spec, p in zip(schema.labels[:2], prompts[:2], strict=False)
+        )
+    )
+    total = n * len(schema.labels)
+    tokens = (
+        f"≈ **{round(per * total):,}** prompt tokens for {total} generated examples ({generator})."
+    )
+    return md, sample, tokens
+
+
+def generation_prompts(schema, docs) -> list:
+    """One example generation prompt per label, built on sentences of the first documents."""
+    from kgsynth.text import split_sentences
+    from synth.classify_generate import generation_prompt
+
+    facts = []
+    for d in docs[:3]:
+        facts += [d.text[a:b] for a, b in split_sentences(d.text, d.lang)[:2]]
+    return [generation_prompt(schema.task, s.name, s.description, facts[:4]) for s in schema.labels]
+
+
+def _text(prompt) -> str:
+    return "\n\n".join(f"[{m.role}] {m.content}" for m in prompt.messages)
+
+
+def estimate_tokens(prompts: list) -> int:
+    from synth.tokens import estimate_tokens as estimate
+
+    return estimate(prompts)
+
+
+def build(ctx: UIContext) -> Hooks:
+    """Lay out the tab; returns its hooks."""
+    import gradio as gr
+
+    task = gr.Radio([QA, CLASSIFY], value=CLASSIFY, label="Task", elem_id="synth-task")
+    with gr.Group(visible=False) as qa_box:
+        types = gr.CheckboxGroup(
+            list(qa_types()),
+            value=["single_fact", "yes_no"],
+            label="Question types",
+            elem_id="synth-qa-types",
+        )
+        n = gr.Number(20, label="Examples", precision=0, elem_id="synth-n")
+    with gr.Group(visible=True) as cls_box:
+        schema = gr.Code(
+            default_schema(), language="yaml", label="Label schema (YAML)", elem_id="synth-schema"
+        )
+        schema_file = gr.File(
+            label="…or load a schema file",
+            height=90,
+            file_types=[".yaml", ".yml"],
+            elem_id="synth-schema-file",
+        )
+        with gr.Row():
+            per_label = gr.Number(
+                50, label="Examples per label", precision=0, elem_id="synth-per-label"
+            )
+            unit = gr.Radio(
+                ["document", "chunk"], value="document", label="Unit", elem_id="synth-unit"
+            )
+            selection = gr.Radio(
+                list(SELECTIONS),
+                value="spread",
+                label="Pick units",
+                info="spread: over the whole confidence range (least confident 10% dropped);"
+                " top: the most confident only",
+                elem_id="synth-selection",
+            )
+            generated = gr.Number(
+                0, label="Generated per label", precision=0, elem_id="synth-generated"
+            )
+    with gr.Row():
+        generator = gr.Dropdown(
+            ["template"], value="template", label="Generator", elem_id="synth-generator"
+        )
+        seed = gr.Number(0, label="Seed", precision=0, elem_id="synth-seed")
+        name = gr.Textbox(label="Dataset name", placeholder="qa / topics", elem_id="synth-name")
+    with gr.Row():
+        preview_btn = gr.Button("Preview", elem_id="synth-preview-btn")
+        run_btn = gr.Button("Run", variant="primary", elem_id="synth-run")
+    tokens = gr.Markdown(elem_id="synth-tokens")
+    prompts = gr.Markdown(elem_id="synth-preview")
+    preview_rows = gr.Dataframe(
+        headers=t.EXAMPLE_COLUMNS,
+        column_widths=t.EXAMPLE_WIDTHS,
+        label="Preview examples",
+        elem_id="synth-preview-examples",
+        interactive=False,
+        wrap=True,
+    )
+    panel = JobPanel(ctx, "synth")
+    result = gr.Markdown(elem_id="synth-result")
+    examples = gr.Dataframe(
+        headers=t.EXAMPLE_COLUMNS,
+        column_widths=t.EXAMPLE_WIDTHS,
+        label="First examples",
+        elem_id="synth-examples",
+        interactive=False,
+        wrap=True,
+    )
+
+    task.change(
+        lambda k: (gr.Group(visible=k == QA), gr.Group(visible=k == CLASSIFY)),
+        task,
+        [qa_box, cls_box],
+    )
+    schema_file.upload(
+        lambda f: Path(f).read_text(encoding="utf-8") if f else gr.skip(), schema_file, schema
+    )
+
+    @friendly
+    def on_preview(k, ty, num, sch, gen, genn, sd):
+        if k == QA:
+            return qa_preview(ctx, ty, num, gen, sd)
+        return classify_preview(ctx, sch, gen, genn)
+
+    preview_btn.click(
+        on_preview,
+        [task, types, n, schema, generator, generated, seed],
+        [prompts, preview_rows, tokens],
+    )
+
+    @friendly
+    def on_run(k, ty, num, sch, pl, un, sel, genn, gen, sd, nm):
+        nm = (nm or "").strip() or None
+        if k == QA:
+            params = {
+                "types": list(ty),
+                "n": int(num),
+                "generator": gen,
+                "seed": int(sd),
+                "name": nm,
+            }
+            job = ctx.submit("synth_qa", params)
+        else:
+            path = save_schema(ctx, sch, nm or "schema")
+            params = {
+                "schema": str(path),
+                "per_label": int(pl),
+                "unit": un,
+                "selection": sel,
+                "seed": int(sd),
+                "name": nm,
+            }
+            if int(genn) > 0:
+                params |= {"generator": gen, "generated_per_label": int(genn)}
+            job = ctx.submit("synth_classify", params)
+        return *panel.started(job), f"{job.kind} started…"
+
+    run_btn.click(
+        on_run,
+        [task, types, n, schema, per_label, unit, selection, generated, generator, seed, name],
+        [*panel.outputs, result],
+    )
+
+    def on_finish(job: Job):
+        if job.state != "succeeded":
+            return f"{job.kind} {job.state.value}: {job.error or job.message}", gr.skip()
+        r = job.result
+        rows = t.example_rows(ctx.ws.catalog.examples(r["version_id"])[:20])
+        md = f"Dataset **{r['name']}** `{r['version_id']}`: **{r['count']}** examples."
+        return md, rows
+
+    panel.wire(on_finish, [result, examples])
+
+    @friendly
+    def on_refresh():
+        return gr.Dropdown(choices=generator_names(ctx))
+
+    return Hooks(on_open=[(on_refresh, [], [generator])])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
@@ -76,6 +77,30 @@ def detect_lang(s: str) -> str:
     if cjk and cjk * 2 >= latin / 4:
         return "zh"
     return "en"
+
+
+def has_cjk(s: str) -> bool:
+    """True when the text holds at least one Chinese character."""
+    return _CJK.search(s) is not None
+
+
+def to_simplified(s: str) -> str:
+    """Traditional Chinese → Simplified (OpenCC ``t2s``), only when it keeps every character offset.
+
+    Callers tag the Simplified form and read spans back from the original text, so a conversion that
+    would change the length (a phrase mapping) returns the text unchanged.
+    """
+    if not has_cjk(s):
+        return s
+    out = _opencc().convert(s)
+    return out if len(out) == len(s) else s
+
+
+@lru_cache(maxsize=1)
+def _opencc():
+    from kgsynth.errors import require
+
+    return require("opencc").OpenCC("t2s")
 
 
 def split_sentences(text: str, lang: str = "en") -> list[tuple[int, int]]:

@@ -81,7 +81,11 @@ def test_chinese_extractor_tags_names_and_cooccurrence():
     assert types["马云"] == "PERSON" and types["杭州"] == "GPE" and types["阿里巴巴集团"] == "ORG"
     assert types["北京大学"] == "ORG"
     pairs = {(t.subject, t.object) for t in x.triples}
-    assert ("马云", "杭州") in pairs and all(t.kind == "cooccurrence" for t in x.triples)
+    assert ("马云", "杭州") in pairs
+    assert {(t.subject, t.predicate, t.object) for t in x.triples if t.kind == "relation"} == {
+        ("马云", "创办", "阿里巴巴集团"),
+        ("习近平", "访问", "北京大学"),
+    }
     assert ("马云", "北京大学") not in pairs  # different sentences
     for m in x.mentions:
         assert text[m.start : m.end] == m.text and m.lang == "zh"

@@ -33,13 +33,15 @@ NAME_TYPES = frozenset({"PERSON", "GPE", "ORG"})
 # Words that end an organisation name; a name (or place) followed by one is one ORG.
 ORG_SUFFIXES = word_set(
     "集团 公司 银行 大学 学院 中学 小学 医院 协会 学会 委员会 组织 研究所 研究院 研究中心 基金会 "
-    "联合会 联盟 政府 部 局 署 厅 委 办 院 社 党 军 队 俱乐部 法院 检察院 电视台 日报 报社 通讯社 "
+    "联合会 联盟 部 局 署 厅 委 办 院 社 党 军 队 俱乐部 法院 检察院 电视台 日报 报社 通讯社 "
     "出版社 交易所 工厂 厂 商会 总会 分会 中心"
 )
 # Words that end a place name (they belong to it: 深圳市, 长江, 泰山).
 PLACE_SUFFIXES = tuple(
     sorted(word_set("省 市 县 区 镇 乡 村 州 岛 河 江 湖 海 山 峰 湾 港 路 街 洲 国 地区"))
 )
+# Words after a place that name its people or side, not a place (中华民族, 台湾同胞, 亚太地区).
+PLACE_PEOPLE = tuple(sorted(word_set("民族 人民 儿女 同胞 侨胞 地区 经济 政府 方面 人")))
 # A name never stands for just one of these.
 GENERIC = ORG_SUFFIXES | word_set("国家 地区 政府 总部 地方 全国 国内 国际 中央 当地 本市")
 SURNAMES = word_set(
@@ -109,6 +111,12 @@ def looks_like_person(name: str) -> bool:
     return name[0] in SURNAMES and len(name) in (2, 3)
 
 
+def _fallback_person(word: str) -> bool:
+    """A person jiagu missed: three characters of name shape (two-character words such as 文明 or
+    阳光 carry jieba's person tag too often to trust it alone)."""
+    return len(word) >= 3 and looks_like_person(word)
+
+
 def sentence_spans(sentence: str) -> list[Span]:
     """Typed name, date and number spans of one (simplified Chinese) sentence, left to right."""
     jiagu = _jiagu()
@@ -146,7 +154,7 @@ def _names(words: list[str], tags: list[str]) -> list[Span]:
         elif tag == "O" and jieba_flag(words[i]) in JIEBA_PERSON_FLAGS:
             j = i + 1
             span = Span(offsets[i], offsets[i] + len(words[i]), "PERSON")
-            span = span if looks_like_person(words[i]) else None
+            span = span if _fallback_person(words[i]) else None
         else:
             i += 1
             continue
@@ -213,7 +221,13 @@ def _place_part(text: str) -> str:
     pieces = _pieces(text)
     while len(pieces) > 1 and not _is_place_piece(pieces[-1]):
         pieces.pop()
-    return "".join(pieces)
+    text = "".join(pieces)
+    if text.endswith(PLACE_SUFFIXES):
+        return text
+    for rest in PLACE_PEOPLE:  # 中华民族 (one dictionary word) → 中华
+        if text.endswith(rest) and len(text) - len(rest) >= 2:
+            return text[: -len(rest)]
+    return text
 
 
 def _is_place_piece(piece: str) -> bool:
@@ -225,4 +239,7 @@ def _org_part(text: str) -> str:
     pieces = _pieces(text)
     while len(pieces) > 1 and pieces[-1] in GENERIC - ORG_SUFFIXES:
         pieces.pop()
-    return "".join(pieces)
+    text = "".join(pieces)
+    if text.endswith("长") and text[:-1].endswith(tuple(ORG_SUFFIXES)):
+        return text[:-1]  # 外交部长 → 外交部
+    return text

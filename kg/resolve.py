@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kgsynth.ids import content_id
+from kgsynth.text import to_simplified
 from kgsynth.types import Chunk, Entity, Extraction, Mention, MergeDecision
 
 PERSON = "PERSON"
@@ -74,7 +75,7 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 def normalize(name: str, type: str = "") -> str:
     """The matching key of a name: "The Apple Inc.'s" → "apple"; "technology companies" → "technology company"."""
-    s = unicodedata.normalize("NFKC", name).lower().replace(".", "")
+    s = to_simplified(unicodedata.normalize("NFKC", name)).lower().replace(".", "")
     s = _POSSESSIVE.sub("", s)
     tokens = _PUNCT.sub(" ", s).split()
     while len(tokens) > 1 and tokens[0] in ARTICLES:

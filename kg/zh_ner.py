@@ -36,6 +36,9 @@ ORG_SUFFIXES = word_set(
     "联合会 联盟 部 局 署 厅 委 办 院 社 党 军 队 俱乐部 法院 检察院 电视台 日报 报社 通讯社 "
     "出版社 交易所 工厂 厂 商会 总会 分会 中心"
 )
+STRONG_ORG_SUFFIXES = word_set("公司 集团 银行 大学 学院 研究所 研究院 基金会 协会 委员会")
+# jieba flags of words that may be (part of) a name: unknown, other proper noun, name, place, foreign
+NAME_LIKE_FLAGS = frozenset({"", "nz", "nr", "nrt", "nrfg", "ns", "nt", "eng", "x", "j"})
 # Words that end a place name (they belong to it: 深圳市, 长江, 泰山).
 PLACE_SUFFIXES = tuple(
     sorted(word_set("省 市 县 区 镇 乡 村 州 岛 河 江 湖 海 山 峰 湾 港 路 街 洲 国 地区"))
@@ -111,6 +114,14 @@ def looks_like_person(name: str) -> bool:
     return name[0] in SURNAMES and len(name) in (2, 3)
 
 
+def _unknown_org(words: list[str], i: int) -> bool:
+    """领英 + 公司: a name-like word the tagger missed, directly followed by a strong organisation word."""
+    word = words[i]
+    if i + 1 >= len(words) or words[i + 1] not in STRONG_ORG_SUFFIXES:
+        return False
+    return len(word) >= 2 and word not in GENERIC and jieba_flag(word) in NAME_LIKE_FLAGS
+
+
 def _fallback_person(word: str) -> bool:
     """A person jiagu missed: three characters of name shape (two-character words such as 文明 or
     阳光 carry jieba's person tag too often to trust it alone)."""
@@ -151,6 +162,9 @@ def _names(words: list[str], tags: list[str]) -> list[Span]:
             while j < len(words) and tags[j] == "I-" + tag[2:]:
                 j += 1
             span = _checked(words[i:j], offsets[i], JIAGU_TYPES[tag[2:]])
+        elif tag == "O" and _unknown_org(words, i):
+            j = i + 2
+            span = Span(offsets[i], offsets[i + 1] + len(words[i + 1]), "ORG")
         elif tag == "O" and jieba_flag(words[i]) in JIEBA_PERSON_FLAGS:
             j = i + 1
             span = Span(offsets[i], offsets[i] + len(words[i]), "PERSON")

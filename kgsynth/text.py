@@ -84,6 +84,17 @@ def has_cjk(s: str) -> bool:
     return _CJK.search(s) is not None
 
 
+def in_language(s: str, lang: str) -> bool:
+    """Whether a (model-written) text is in `lang`: Chinese needs Chinese characters to make up at
+    least a third of its letters; English needs Latin letters and at most half Chinese ones (names)."""
+    cjk, latin = len(_CJK.findall(s)), len(_LATIN.findall(s))
+    if lang == "zh":
+        return cjk > 0 and cjk * 3 >= cjk + latin
+    if lang == "en":
+        return latin > 0 and cjk <= latin
+    return True
+
+
 def to_simplified(s: str) -> str:
     """Traditional Chinese → Simplified (OpenCC ``t2s``), only when it keeps every character offset.
 

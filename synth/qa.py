@@ -16,6 +16,7 @@ from typing import Any
 
 from kgsynth.errors import InputError
 from kgsynth.generators import Prompt, make_generator
+from kgsynth.text import in_language
 from kgsynth.types import DatasetVersion, Example, Provenance, Record, Span, example_id
 from synth.datasets import save_examples
 from synth.graph_view import GraphView
@@ -202,6 +203,8 @@ def _example(item: QAItem, prompt: Prompt, reply: str, gen, generator: str):
     if parsed is None:
         return None, "unparseable reply"
     question, answer = parsed
+    if not in_language(question, item.lang):
+        return None, "wrong language"
     reason = check_answer(answer, item.expectation)
     if reason is None and item.context is not None and not _grounded(answer, item.context):
         reason = "answer not in context"

@@ -175,6 +175,7 @@ def _chain_candidate(view: GraphView, start: str, chain) -> Candidate:
             "predicate": r.predicate,
             "forward": fwd,
             "kind": kinds.get(view.entity(other).type, KIND_PLACEHOLDER.get(lang, "entity")),
+            "type": view.entity(other).type,
         }
         for r, fwd, other in chain
     ]

@@ -9,7 +9,8 @@ missing variable raises :class:`TemplateError` naming the template, the line and
 Template authors get these filters: ``kind`` (entity type → noun, ``kind(true)`` plural), ``words``
 (``work_for`` → ``work for``), ``third_person``, ``article``, ``ucfirst``, ``join_names``; and these
 globals (:mod:`synth.phrasing`): ``statement``, ``ask_object``, ``ask_subject``, ``ask_yes_no``,
-``predicate_form``. Every template also sees ``lang``.
+``predicate_form``; and for Chinese (:mod:`synth.zh_phrasing`) ``zh_statement``, ``zh_ask_object``,
+``zh_ask_subject``, ``zh_ask_yes_no``, ``zh_ask_chain``, ``zh_form``. Every template also sees ``lang``.
 
 QA renderings print ``Question: ...`` and ``Answer: ...`` lines (``问题：``/``答案：`` also parse); model
 prompts ask for the same format, so :func:`parse_qa` reads both.
@@ -30,6 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from kgsynth.errors import ConfigError
 from synth.phrasing import JINJA_GLOBALS, article, third_person, ucfirst
+from synth.zh_phrasing import JINJA_GLOBALS as ZH_GLOBALS
 
 PACKAGE_DIR = Path(__file__).parent / "templates"
 VARIANT_SEPARATOR = re.compile(r"^\{#\s*-{3,}\s*#\}\s*$", re.MULTILINE)
@@ -131,6 +133,7 @@ class TemplateLibrary:
         self.env.filters["article"] = article
         self.env.filters["ucfirst"] = ucfirst
         self.env.globals.update(JINJA_GLOBALS)
+        self.env.globals.update(ZH_GLOBALS)
         self._cache: dict[tuple[str, str], list[_Variant]] = {}
 
     # ------------------------------------------------------------ lookup

@@ -80,6 +80,9 @@ _NUMBER_PATTERNS = (
 )
 
 
+_EDGE_PUNCT = ",，.。、;；:：!！?？\"'“”‘’()（）[]【】《》『』「」 "
+
+
 @dataclass(frozen=True)
 class Span:
     """A typed span [start, end) inside a sentence."""
@@ -185,6 +188,8 @@ def _names(words: list[str], tags: list[str]) -> list[Span]:
 def _checked(words: list[str], start: int, type_: str) -> Span | None:
     """The name inside a tagged word run, or None when it is only a generic word."""
     text = "".join(words)
+    lead = len(text) - len(text.lstrip(_EDGE_PUNCT))
+    start, text = start + lead, text.strip(_EDGE_PUNCT)
     if text in GENERIC or len(text) < 2 and type_ != "GPE":
         return None
     if type_ == "PERSON":

@@ -39,6 +39,7 @@ ROLES = tuple(
         key=lambda w: (-len(w), w),
     )
 )
+DEPUTY = "副"
 HOLD_VERBS = ("担任", "出任", "当选为", "当选", "就任", "兼任", "任")
 
 
@@ -105,9 +106,9 @@ def relations(sentence: str, spans: list[Span]) -> Iterator[tuple[Span, str, Spa
 def _roles(sentence: str, spans: list[Span]):
     """美国总统奥巴马 → (奥巴马, 总统, 美国); 马云担任阿里巴巴集团董事局主席 → (马云, 董事局主席, 阿里巴巴集团)."""
     for a, b in zip(spans, spans[1:], strict=False):
-        between = sentence[a.end : b.start]
-        role = _role(between.removeprefix("的").removeprefix("副") if between else between)
-        if a.type in INSTITUTION and b.type == PERSON and role and between.endswith(role):
+        between = sentence[a.end : b.start].removeprefix("的")
+        role = _role(between)
+        if a.type in INSTITUTION and b.type == PERSON and role:
             yield b, role, a
     for i, person in enumerate(spans):
         if person.type != PERSON:
@@ -118,13 +119,19 @@ def _roles(sentence: str, spans: list[Span]):
             if inst.type not in INSTITUTION or verb is None or CLAUSE_BREAK.search(between):
                 continue
             after = sentence[inst.end : inst.end + 8].removeprefix("的")
-            role = next((r for r in ROLES if after.startswith(r)), None)
+            role = next((r for r in ROLES if after.removeprefix(DEPUTY).startswith(r)), None)
+            role = DEPUTY + role if role and after.startswith(DEPUTY) else role
             if role:
                 yield person, role, inst
 
 
 def _role(text: str) -> str | None:
-    return text if text in ROLES else None
+    """The role word itself, a deputy's included (副部长 is not 部长)."""
+    if text in ROLES:
+        return text
+    if text.startswith(DEPUTY) and text.removeprefix(DEPUTY) in ROLES:
+        return text
+    return None
 
 
 def _verbs(sentence: str, spans: list[Span]):

@@ -17,9 +17,11 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 # A sentence ends at . ! ? (with optional closing quotes/brackets) followed by space and an
-# upper-case letter, digit or quote; or at a Chinese full stop. Common abbreviations do not end one.
+# upper-case letter, digit or quote; or at a Chinese full stop or line break. Common abbreviations do not end one.
 _EN_END = re.compile(r"""[.!?]+["')\]]*(?=\s+["'(\[]?[A-Z0-9])""")
-_ZH_END = re.compile(r"[。！？；]+[”’」』）]*")
+_ZH_END = re.compile(
+    r"[。！？；]+[”’」』）]*|\n"
+)  # a Chinese line (a headline, a list item) ends a sentence
 _ABBREVIATIONS = {
     "mr",
     "mrs",

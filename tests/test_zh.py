@@ -155,19 +155,24 @@ def test_chinese_corpus_from_ingest_to_export(tmp_path):
         schema = LabelSchema(
             task="新闻主题",
             labels=[
-                LabelSpec(name="外交", description="国家领导人的会见、访问和双边协议。", seeds=[]),
-                LabelSpec(name="企业", description="公司、总部、营收和商业投资。", seeds=[]),
+                LabelSpec(
+                    name="外交",
+                    description="国家领导人的会见、访问和双边协议。",
+                    seeds=["国家主席习近平在北京会见了美国总统奥巴马。双方就两国关系交换了意见。"],
+                ),
+                LabelSpec(
+                    name="企业",
+                    description="公司、总部、营收和商业投资。",
+                    seeds=["华为公司总部位于深圳。腾讯公司总部位于深圳。"],
+                ),
             ],
-        )
-        docs = (
-            {d.source: d for d in ws.catalog.documents()}
-            if hasattr(ws.catalog, "documents")
-            else {}
         )
         cls = build_classification(ws, schema, per_label=4, unit="chunk")
         labeled = ws.catalog.examples(cls.id)
-        assert labeled and {e.label for e in labeled} <= {"外交", "企业"}
-        assert docs is not None
+        assert {e.label for e in labeled} == {"外交", "企业"}
+        assert all(e.lang == "zh" for e in labeled)
+        cls_out = export(ws, cls.id, format="classification-jsonl", out=tmp_path / "cls")
+        assert sum(cls_out.counts.values()) == len(labeled)
 
         out = export(ws, version.id, format="sharegpt", out=tmp_path / "export")
         assert sum(out.counts.values()) == len(examples)

@@ -36,6 +36,7 @@ ORG_SUFFIXES = word_set(
     "联合会 联盟 部 局 署 厅 委 办 院 社 党 军 队 俱乐部 法院 检察院 电视台 日报 报社 通讯社 "
     "出版社 交易所 工厂 厂 商会 总会 分会 中心"
 )
+NAME_TAIL_WORDS = frozenset("于在和与等")
 STRONG_ORG_SUFFIXES = word_set("公司 集团 银行 大学 学院 研究所 研究院 基金会 协会 委员会")
 # jieba flags of words that may be (part of) a name: unknown, other proper noun, name, place, foreign
 NAME_LIKE_FLAGS = frozenset({"", "nz", "nr", "nrt", "nrfg", "ns", "nt", "eng", "x", "j"})
@@ -194,6 +195,8 @@ def _checked(words: list[str], start: int, type_: str) -> Span | None:
         return None
     if type_ == "PERSON":
         text = _person_part(text)
+        if len(text) >= 4 and text[-1] in NAME_TAIL_WORDS:
+            text = text[:-1]  # 克瓦希涅夫斯基于1997年: the tagger took the preposition along
     elif type_ == "GPE":
         text = _place_part(text)
     else:

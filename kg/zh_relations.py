@@ -24,6 +24,7 @@ PERSON, GPE, ORG, DATE = "PERSON", "GPE", "ORG", "DATE"
 PLACE = frozenset({GPE, "LOC", "FAC"})
 AGENT = frozenset({PERSON, ORG, GPE})
 INSTITUTION = frozenset({ORG, GPE})
+PEOPLE = frozenset({PERSON, ORG})
 CLAUSE_BREAK = re.compile(r"[，,。；;！!？?：:、（(）)“”\"]")
 MAX_GAP = 16  # characters between a subject and its verb, or a verb and its object
 
@@ -56,7 +57,8 @@ VERBS: dict[str, Verb] = {
     **dict.fromkeys(
         ("会见", "会晤", "接见", "拜会"), Verb("会见", frozenset({PERSON}), frozenset({PERSON}))
     ),
-    **dict.fromkeys(("访问", "出访", "到访", "抵达"), Verb("访问", AGENT, PLACE | {ORG})),
+    # a place "visits" only in misreadings (正在洛杉矶访问的中国国家主席): people and organisations
+    **dict.fromkeys(("访问", "出访", "到访", "抵达"), Verb("访问", PEOPLE, PLACE | {ORG})),
     **dict.fromkeys(("位于", "坐落于", "地处"), Verb("位于", INSTITUTION | PLACE, PLACE)),
     **dict.fromkeys(("总部设在", "总部位于"), Verb("总部位于", frozenset({ORG}), PLACE)),
     **dict.fromkeys(("属于", "隶属于", "隶属"), Verb("属于", AGENT, INSTITUTION)),
@@ -69,7 +71,7 @@ VERBS: dict[str, Verb] = {
         ("创办", "创立", "创建", "创办了"), Verb("创办", frozenset({PERSON}), frozenset({ORG}))
     ),
     **dict.fromkeys(("收购", "并购"), Verb("收购", frozenset({ORG}), frozenset({ORG}))),
-    **dict.fromkeys(("率领", "领导"), Verb("率领", frozenset({PERSON}), frozenset({ORG}))),
+    **dict.fromkeys(("率领",), Verb("率领", frozenset({PERSON}), frozenset({ORG}))),
     **dict.fromkeys(("加入",), Verb("加入", AGENT, frozenset({ORG}))),
     **dict.fromkeys(
         ("任职于", "就职于", "供职于"), Verb("任职于", frozenset({PERSON}), frozenset({ORG}))
@@ -108,7 +110,8 @@ def _roles(sentence: str, spans: list[Span]):
     for a, b in zip(spans, spans[1:], strict=False):
         between = sentence[a.end : b.start].removeprefix("的")
         role = _role(between)
-        if a.type in INSTITUTION and b.type == PERSON and role:
+        posted = sentence[: a.start].endswith("驻")  # 驻墨西哥大使: an envoy *to* Mexico
+        if a.type in INSTITUTION and b.type == PERSON and role and not posted:
             yield b, role, a
     for i, person in enumerate(spans):
         if person.type != PERSON:

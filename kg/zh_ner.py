@@ -60,6 +60,7 @@ SURNAMES = word_set(
     "欧阳 司马 诸葛 上官 东方 皇甫 令狐 慕容 尉迟 公孙 长孙 夏侯 轩辕 端木 独孤 南宫 西门"
 )
 _NUM = r"[0-9零〇一二三四五六七八九十百千万亿两]"
+_CN_DIGITS = "零〇一二三四五六七八九十百千万亿两"
 _DATE = re.compile(
     rf"(?:(?:公元)?{_NUM}{{2,4}}年(?:{_NUM}{{1,2}}月(?:{_NUM}{{1,3}}[日号])?)?"
     rf"|{_NUM}{{1,2}}月{_NUM}{{1,3}}[日号]|{_NUM}{{2,4}}年代)"
@@ -144,10 +145,25 @@ def sentence_spans(sentence: str) -> list[Span]:
     numbers = []
     for type_, pattern in _NUMBER_PATTERNS:
         for m in pattern.finditer(sentence):
+            if type_ == "CARDINAL" and not _is_count(sentence, m.start(), m.group(0)):
+                continue
             if not any(taken[m.start() : m.end()]):
                 numbers.append(Span(m.start(), m.end(), type_))
                 taken[m.start() : m.end()] = [True] * (m.end() - m.start())
     return sorted(names + numbers, key=lambda s: s.start)
+
+
+def _is_count(sentence: str, start: int, text: str) -> bool:
+    """A real count: not an article (一个, 一次), not an ordinal (第五次), not a fragment (四年零八个月)."""
+    before = sentence[start - 1 : start]
+    if (
+        before in ("第", "又", "每", "数", "几")
+        or before.isdigit()
+        or before in _CN_DIGITS
+        or text[0] in "零〇"
+    ):
+        return False
+    return not (text[0] == "一" and len(text) == 2)
 
 
 def _names(words: list[str], tags: list[str]) -> list[Span]:

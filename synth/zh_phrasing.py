@@ -57,60 +57,46 @@ def wh(type_: str, many: bool = False, count: bool = False, co: bool = False) ->
     return f"哪些{kind}" if many else f"哪个{kind}"
 
 
+# One pattern per predicate shape and sentence kind; {s} subject, {o} object, {p} predicate,
+# {w} the question word, {co} the co-verb phrase (签署了协议).
+PATTERNS = {
+    "role": {"statement": "{s}是{o}的{p}", "object": "{s}是{w}的{p}", "subject": "{w}是{o}的{p}", "yes_no": "{s}是{o}的{p}吗"},
+    "yu": {"statement": "{s}{p}{o}", "object": "{s}{p}{w}", "subject": "{w}{p}{o}", "yes_no": "{s}是否{p}{o}"},
+    "co": {"statement": "{s}与{o}{co}", "object": "{s}与{w}{co}", "subject": "{w}与{o}{co}", "yes_no": "{s}是否与{o}{co}"},
+    "verb": {"statement": "{s}{p}了{o}", "object": "{s}{p}了{w}", "subject": "{w}{p}了{o}", "yes_no": "{s}是否{p}了{o}"},
+}  # fmt: skip
+
+
+def _fill(kind: str, predicate: str, s: str = "", o: str = "", w: str = "") -> str:
+    co = CO_PHRASES.get(predicate, "")
+    return PATTERNS[form(predicate)][kind].format(s=s, o=o, p=predicate, w=w, co=co)
+
+
 def statement(subject: str, predicate: str, obj: str) -> str:
     """奥巴马是美国的总统 / 华为公司位于深圳 / 习近平会见了奥巴马 / 中国与美国签署了协议."""
-    shape = form(predicate)
-    if shape == "role":
-        return f"{subject}是{obj}的{predicate}"
-    if shape == "yu":
-        return f"{subject}{predicate}{obj}"
-    if shape == "co":
-        return f"{subject}与{obj}{CO_PHRASES[predicate]}"
-    return f"{subject}{predicate}了{obj}"
+    return _fill("statement", predicate, subject, obj)
 
 
 def ask_object(subject: str, predicate: str, type_: str, many: bool = False, count: bool = False):
     """A question (no '？') whose answer is the object: 奥巴马是哪里的总统 / 习近平会见了谁."""
-    shape = form(predicate)
-    w = wh(type_, many, count, co=shape == "co")
-    if shape == "role":
-        return f"{subject}是{w}的{predicate}"
-    if shape == "yu":
-        return f"{subject}{predicate}{w}"
-    if shape == "co":
-        return f"{subject}与{w}{CO_PHRASES[predicate]}"
-    return f"{subject}{predicate}了{w}"
+    w = wh(type_, many, count, co=form(predicate) == "co")
+    return _fill("object", predicate, subject, w=w)
 
 
 def ask_subject(predicate: str, obj: str, type_: str, many: bool = False, count: bool = False):
     """A question (no '？') whose answer is the subject: 谁是美国的总统 / 哪个机构位于深圳."""
     shape = form(predicate)
-    w = wh(type_, many, count, co=shape == "co")
     if count and shape == "role":
         return f"{obj}有多少位{predicate}"
-    if count:
-        w = f"有{w}"
-    if shape == "role":
-        return f"{w}是{obj}的{predicate}"
-    if shape == "yu":
-        return f"{w}{predicate}{obj}"
-    if shape == "co":
-        return f"{w}与{obj}{CO_PHRASES[predicate]}"
-    return f"{w}{predicate}了{obj}"
+    w = wh(type_, many, count, co=shape == "co")
+    return _fill("subject", predicate, o=obj, w=f"有{w}" if count else w)
 
 
 def ask_yes_no(subject: str, predicate: str, obj: str) -> str:
-    """奥巴马是美国的总统吗 / 华为公司是否位于深圳 / 习近平是否会见了奥巴马."""
-    shape = form(predicate)
-    if shape == "role":
-        return f"{subject}是{obj}的{predicate}吗"
-    if shape == "yu" and predicate.startswith("总部"):
+    """奥巴马是美国的总统吗 / 华为公司的总部是否位于深圳 / 习近平是否会见了奥巴马."""
+    if predicate.startswith("总部") and form(predicate) == "yu":
         return f"{subject}的总部是否{predicate.removeprefix('总部')}{obj}"
-    if shape == "yu":
-        return f"{subject}是否{predicate}{obj}"
-    if shape == "co":
-        return f"{subject}是否与{obj}{CO_PHRASES[predicate]}"
-    return f"{subject}是否{predicate}了{obj}"
+    return _fill("yes_no", predicate, subject, obj)
 
 
 def relative(start: str, predicate: str, forward: bool, type_: str) -> str:

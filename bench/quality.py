@@ -133,28 +133,9 @@ def prepare_pool(data: Split, workdir: Path) -> tuple[Workspace, dict[str, str],
 
 
 def _ingest(ws: Workspace, files: Path) -> str:
-    """H1's graph ingest when present; else documents and plain chunks only (no graph)."""
-    try:
-        from kg.ingest import ingest
-    except ModuleNotFoundError:
-        return _ingest_plain(ws, files)
-    report = ingest(ws, [files])
-    return report.summary()
+    from kg.ingest import ingest
 
-
-def _ingest_plain(ws: Workspace, files: Path) -> str:
-    from kg.chunking import chunk_document
-    from kg.documents import make_document
-
-    added = 0
-    cfg = ws.config.ingest
-    for f in sorted(files.glob("*.txt")):
-        if ws.catalog.document_by_source(str(f)):
-            continue
-        doc = make_document(str(f), f.read_text(encoding="utf-8"))
-        ws.catalog.save_document(doc, chunk_document(doc, cfg.chunk_chars, cfg.overlap_sentences))
-        added += 1
-    return f"plain ingest (kg.ingest missing: no graph): {added} documents added"
+    return ingest(ws, [files]).summary()
 
 
 # ---------------------------------------------------------------- the four arms
@@ -226,19 +207,15 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
 
 
 def _annotate(ws, version, steps: list[str]):
-    try:
-        from synth.annotate import annotate
-    except ModuleNotFoundError:
-        return version
+    from synth.annotate import annotate
+
     steps.append("annotate")
     return annotate(ws, version.id, method="label_model")
 
 
 def _clean(ws, version, steps: list[str]):
-    try:
-        from synth.clean import clean
-    except ModuleNotFoundError:
-        return version
+    from synth.clean import clean
+
     steps.append("clean")
     filters = ["normalize", "exact_dedup", "near_dedup", "label_noise"]
     options = {"label_noise": {"drop": True}}
@@ -318,10 +295,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def _run_one(arm, k, draw, data, seeds, test, cfg, ctx) -> dict:
     started = time.perf_counter()
-    try:
-        rows, info = arm_rows(arm, data, seeds, ctx)
-    except ModuleNotFoundError as e:  # a pipeline piece not built yet: report it, don't crash
-        return {"arm": arm, "k": k, "draw": draw, "skipped": f"missing module {e.name}"}
+    rows, info = arm_rows(arm, data, seeds, ctx)
     built = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="kgsynth-quality-") as tmp:
         score = train_and_score(rows, test, Path(tmp), cfg, seed=draw)

@@ -111,9 +111,6 @@ def markdown(result: dict, table: dict) -> str:
     for k, g in sorted(gaps(table).items()):
         parts = [f"{name.replace('_', ' ')} {v:+.1f} points" for name, v in g.items()]
         lines.append(f"\nk={k}: " + "; ".join(parts))
-    skipped = [r for r in result["runs"] if "skipped" in r]
-    for r in skipped:
-        lines.append(f"\nskipped: {r['arm']} k={r['k']} draw={r['draw']}: {r['skipped']}")
     ingest = result.get("pool_ingest") or {}
     if ingest:
         lines.append(

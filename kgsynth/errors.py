@@ -42,9 +42,12 @@ class JobError(KgsynthError):
 
 
 class MissingDependencyError(KgsynthError):
-    def __init__(self, package: str, extra: str | None = None):
+    """`package` (what it provides, if given) is missing; the message says what to install."""
+
+    def __init__(self, package: str, extra: str | None = None, provides: str | None = None):
         hint = f"pip install 'kgsynth[{extra}]'" if extra else f"pip install {package}"
-        super().__init__(f"{package} is not installed; install it with: {hint}")
+        what = f"{package} ({provides})" if provides else package
+        super().__init__(f"{what} is not installed; install it with: {hint}")
         self.package = package
 
 

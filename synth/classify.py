@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 from kgsynth.errors import InputError
-from kgsynth.ids import content_id
 from kgsynth.text import normalize_text
 from kgsynth.types import DatasetVersion, Example, Provenance, example_id
 from synth.labeling import (
@@ -33,6 +32,7 @@ from synth.labeling import (
 )
 from synth.schema import LabelSchema, coerce_schema
 from synth.units import Units, load_units, text_vectors
+from synth.versions import save, unique
 
 Progress = Callable[[int, int], None] | None
 
@@ -277,30 +277,19 @@ def _weak_example(units: Units, outputs, labels: list[str], i: int, best, conf) 
 
 
 def _save(ws, schema, examples, outputs, units, params, name) -> DatasetVersion:
-    seen: set[str] = set()
-    unique = []
-    for ex in examples:
-        if ex.id not in seen:
-            seen.add(ex.id)
-            unique.append(ex)
-    counts: dict[str, int] = {}
-    for ex in unique:
-        counts[ex.label] = counts.get(ex.label, 0) + 1
+    kept = unique(examples)
     coverage = {out.name: round(float(out.active.mean()), 4) for out in outputs}
     stats = {
-        "labels": counts,
         "units": len(units.ids),
         "lf_coverage": coverage,
-        "sources": {s: sum(e.label_source == s for e in unique) for s in ("seed", "weak", "model")},
+        "sources": {s: sum(e.label_source == s for e in kept) for s in ("seed", "weak", "model")},
         "entities_linked": bool(units.entities and any(units.entities)),
     }
-    params = {**params, "schema": schema.model_dump()}
-    vid = content_id(params, [e.id for e in unique], prefix="ds_")
-    version = DatasetVersion(
-        id=vid,
+    return save(
+        ws,
+        kept,
         name=name or f"classify-{(schema.task or 'labels').replace(' ', '-')}",
         stage="synth",
-        params=params,
+        params={**params, "schema": schema.model_dump()},
         stats=stats,
     )
-    return ws.catalog.save_dataset(version, unique)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from kgsynth.errors import InputError
 from kgsynth.types import DatasetVersion, Example, Mention, Provenance, Span, example_id
-from synth.datasets import save_examples
 from synth.graph_view import GraphView
 from synth.qa_sampling import Candidate, balanced_sample
 from synth.templates import TemplateLibrary
+from synth.versions import save
 
 Progress = Callable[[int, int], None] | None
 NO_RELATION = "no_relation"
@@ -56,7 +56,9 @@ def build_entity_typing(
             progress(i + 1, len(chosen))
     stats = {"candidates": len(pool), "skipped": dict(skipped), "labels_dropped": dropped}
     params = {"task": "entity_typing", "n": n, "per_label": per_label, "seed": seed}
-    return save_examples(ws, examples, name=name or "entity-typing", params=params, stats=stats)
+    return save(
+        ws, examples, stage="synth", name=name or "entity-typing", params=params, stats=stats
+    )
 
 
 def build_relation_classification(
@@ -93,7 +95,7 @@ def build_relation_classification(
         "include_negative": include_negative,
         "seed": seed,
     }
-    return save_examples(ws, examples, name=name or "relations", params=params, stats=stats)
+    return save(ws, examples, stage="synth", name=name or "relations", params=params, stats=stats)
 
 
 # ---------------------------------------------------------------- shared

@@ -91,9 +91,7 @@ class GraphView:
 
 
 def _communities(store, seed: int) -> dict[str, int] | None:
-    """kgsynth.analytics communities when that module exists; None lets the view use components."""
-    try:
-        from kgsynth.analytics import communities
-    except ImportError:
-        return None
+    """Louvain communities of the graph (kgsynth.analytics)."""
+    from kgsynth.analytics import communities
+
     return communities(store, seed=seed)

@@ -18,12 +18,12 @@ from kgsynth.errors import InputError
 from kgsynth.generators import Prompt, make_generator
 from kgsynth.text import in_language
 from kgsynth.types import DatasetVersion, Example, Provenance, Record, Span, example_id
-from synth.datasets import save_examples
 from synth.graph_view import GraphView
 from synth.qa_candidates import QA_TYPES, QAItem, candidates, fact_line
 from synth.qa_check import check_answer, normalize
 from synth.qa_sampling import Candidate, balanced_sample
 from synth.templates import TemplateLibrary, parse_qa
+from synth.versions import save
 
 Progress = Callable[[int, int], None] | None
 BATCH = 16
@@ -79,7 +79,7 @@ def build_qa(
         "per_entity_cap": per_entity_cap,
         "seed": seed,
     }
-    return save_examples(ws, examples, name=name or "qa", params=params, stats=stats)
+    return save(ws, examples, name=name or "qa", stage="synth", params=params, stats=stats)
 
 
 def preview(

@@ -93,10 +93,8 @@ def chunk_vectors(ws, chunks: list) -> dict[str, np.ndarray]:
 
 
 def _chunk_index(ws):
-    try:
-        from synth.index import ChunkIndex
-    except ModuleNotFoundError:
-        return None
+    from synth.index import ChunkIndex
+
     try:
         return ChunkIndex.load_or_build(ws)
     except KgsynthError as e:  # an unusable index: embed the chunks ourselves

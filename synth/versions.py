@@ -1,11 +1,15 @@
-"""Deriving dataset versions: every data step reads one version and writes a new one.
+"""Dataset versions: the one place that writes them, and how a data step derives one from another.
 
-Nothing is overwritten: the catalog stores an example once per id (``INSERT OR IGNORE``), so an example
-whose content changes gets a new id (:func:`changed`) and remembers the one it came from.
+Every builder and every data step ends in :func:`save`: one recipe for the version id (a hash of the
+name, stage, parents, params and example ids, in that order), one stats function
+(:func:`example_stats`). Nothing is overwritten: the catalog stores an example once per id
+(``INSERT OR IGNORE``), so an example whose content changes gets a new id (:func:`changed`) and
+remembers the one it came from.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from kgsynth.errors import NotFoundError
@@ -31,6 +35,76 @@ def changed(ex: Example, **updates: Any) -> Example:
     return new
 
 
+def unique(examples: list[Example]) -> list[Example]:
+    """The examples without repeated ids (the first of each id wins), in order."""
+    seen: set[str] = set()
+    out = []
+    for e in examples:
+        if e.id not in seen:
+            seen.add(e.id)
+            out.append(e)
+    return out
+
+
+def version_id(
+    name: str,
+    stage: str,
+    parents: list[str],
+    params: dict[str, Any],
+    examples: list[Example],
+) -> str:
+    """The id :func:`save` gives these examples (after dropping repeated ids)."""
+    ids = [e.id for e in unique(examples)]
+    return content_id(name, stage, list(parents), params, ids, prefix="ds_")
+
+
+def example_stats(examples: list[Example]) -> dict[str, Any]:
+    """Counts per task, label, language and label source (what every version's stats start with)."""
+
+    def counts(values) -> dict[str, int]:
+        return dict(sorted(Counter(values).items()))
+
+    return {
+        "examples": len(examples),
+        "tasks": counts(e.task for e in examples),
+        "labels": counts(e.label for e in examples if e.label is not None),
+        "langs": counts(e.lang for e in examples),
+        "label_sources": counts(e.label_source for e in examples),
+    }
+
+
+def save(
+    ws,
+    examples: list[Example],
+    *,
+    name: str,
+    stage: str,
+    parents: list[str] | tuple[str, ...] = (),
+    params: dict[str, Any] | None = None,
+    stats: dict[str, Any] | None = None,
+) -> DatasetVersion:
+    """Store `examples` (repeated ids dropped) as a new immutable version and return it.
+
+    The same name, stage, parents, params and examples give the same id, so a re-run is a no-op;
+    a different name is a different version. `stats` add to :func:`example_stats`.
+    """
+    kept = unique(examples)
+    params = params or {}
+    version = DatasetVersion(
+        id=version_id(name, stage, list(parents), params, kept),
+        name=name,
+        stage=stage,
+        parents=list(parents),
+        params=params,
+        stats={
+            **example_stats(kept),
+            "duplicates_dropped": len(examples) - len(kept),
+            **(stats or {}),
+        },
+    )
+    return ws.catalog.save_dataset(version, kept)
+
+
 def derive(
     ws,
     parent: DatasetVersion,
@@ -41,35 +115,16 @@ def derive(
     stats: dict[str, Any] | None = None,
     name: str | None = None,
 ) -> DatasetVersion:
-    """Store `examples` as a new version of `parent` (same name unless given)."""
-    params = params or {}
-    version = DatasetVersion(
-        id=version_id(stage, parent, params, examples),
+    """Store `examples` as a new version made from `parent` (same name unless given)."""
+    return save(
+        ws,
+        examples,
         name=name or parent.name,
         stage=stage,
         parents=[parent.id],
         params=params,
-        stats={**label_stats(examples), **(stats or {})},
+        stats=stats,
     )
-    return ws.catalog.save_dataset(version, examples)
-
-
-def version_id(
-    stage: str, parent: DatasetVersion, params: dict[str, Any], examples: list[Example]
-) -> str:
-    """The id `derive` gives: a hash of the stage, parent, params and example ids."""
-    return content_id(stage, parent.id, params, [e.id for e in examples], prefix="ds_")
-
-
-def label_stats(examples: list[Example]) -> dict[str, Any]:
-    """Counts per label and per task (what every version's stats start with)."""
-    labels: dict[str, int] = {}
-    tasks: dict[str, int] = {}
-    for e in examples:
-        tasks[e.task] = tasks.get(e.task, 0) + 1
-        if e.label is not None:
-            labels[e.label] = labels.get(e.label, 0) + 1
-    return {"labels": dict(sorted(labels.items())), "tasks": dict(sorted(tasks.items()))}
 
 
 def lineage(ws, version: DatasetVersion) -> list[DatasetVersion]:

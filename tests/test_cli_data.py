@@ -104,3 +104,16 @@ def test_errors_are_one_line(wsdir):
         cli, ["-w", str(wsdir), "export", "news", "--format", "csv", "--split", "0.5,0.5"]
     )
     assert result.exit_code != 0 and "three shares" in str(result.exception)
+
+
+def test_clean_under_two_names_makes_two_versions(wsdir):
+    """Issue 14: the second name used to reuse the first version's id ("name=c1" twice)."""
+    first = _run(wsdir, "clean", "news", "--filters", "normalize", "--name", "c1")
+    second = _run(wsdir, "clean", "news", "--filters", "normalize", "--name", "c2")
+    assert "name=c1" in first and "name=c2" in second
+    shown = _run(wsdir, "datasets", "show", "c2", "-n", "0")
+    assert '"name": "c2"' in shown
+    with Workspace(wsdir) as ws:
+        c1, c2 = ws.catalog.dataset("c1"), ws.catalog.dataset("c2")
+        assert c1.id != c2.id and c1.parents == c2.parents == ["ds_votes"]
+        assert c2.stats["report_md"] != c1.stats["report_md"]

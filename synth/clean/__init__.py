@@ -114,7 +114,7 @@ def clean(
         if progress:
             progress(i + 1, len(chain))
     params = {"filters": names, "options": options, "eval_sets": [str(p) for p in eval_sets]}
-    vid = version_id("clean", parent, params, current)
+    vid = version_id(name or parent.name, "clean", [parent.id], params, current)
     report, json_path, md_path = write_report(ws, parent, vid, steps)
     stats = {"clean": report["summary"], "report_json": str(json_path), "report_md": str(md_path)}
     new = derive(ws, parent, current, stage="clean", params=params, stats=stats, name=name)

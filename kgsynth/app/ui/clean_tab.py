@@ -11,29 +11,19 @@ from kgsynth.app.ui.context import Hooks, UIContext, friendly
 from kgsynth.app.ui.jobpanel import JobPanel
 from kgsynth.errors import InputError
 from kgsynth.types import Job
-
-FORMATS_FALLBACK = ["alpaca", "sharegpt", "openai", "classification-jsonl", "csv", "parquet", "hf"]
+from synth.clean import DEFAULT_FILTERS, FILTERS, load_builtin_filters
+from synth.export import EXPORTERS
 
 
 def filter_choices() -> tuple[list[str], list[str]]:
     """(all filter names, the default chain)."""
-    try:
-        from synth.clean import DEFAULT_FILTERS, FILTERS, load_builtin_filters
-
-        load_builtin_filters()
-        defaults = [f for f in DEFAULT_FILTERS if f in FILTERS]
-        return defaults + [f for f in FILTERS.names() if f not in defaults], defaults
-    except ImportError:
-        return [], []
+    load_builtin_filters()
+    defaults = [f for f in DEFAULT_FILTERS if f in FILTERS]
+    return defaults + [f for f in FILTERS.names() if f not in defaults], defaults
 
 
 def export_formats() -> list[str]:
-    try:
-        from synth.export import EXPORTERS
-
-        return EXPORTERS.names() or FORMATS_FALLBACK
-    except ImportError:
-        return FORMATS_FALLBACK
+    return EXPORTERS.names()
 
 
 def parse_options(text: str) -> dict:

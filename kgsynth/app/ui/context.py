@@ -98,7 +98,5 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except KgsynthError as e:
             raise gr.Error(html.escape(str(e)), print_exception=False) from e
-        except ModuleNotFoundError as e:
-            raise gr.Error(f"this part of kgsynth is not installed yet: {e.name}") from e
 
     return wrapper  # type: ignore[return-value]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from kgsynth.analytics import centrality
 from kgsynth.app.ui import graphview as gv
 from kgsynth.app.ui import tables as t
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
@@ -56,13 +57,7 @@ def statistics(ctx: UIContext):
     """(summary markdown, types frame, predicates frame, central entities rows)."""
     store = ctx.store()
     stats = store.stats()
-    central: list[list] = []
-    try:
-        from kgsynth.analytics import centrality
-
-        central = [[e.name, e.type, round(s, 4)] for e, s in centrality(store, top=15)]
-    except ModuleNotFoundError:
-        pass
+    central = [[e.name, e.type, round(s, 4)] for e, s in centrality(store, top=15)]
     return (
         t.stats_markdown(stats),
         t.counts_frame(stats.entity_types, "type"),

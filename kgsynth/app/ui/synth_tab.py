@@ -12,28 +12,12 @@ from kgsynth.app.ui.jobpanel import JobPanel
 from kgsynth.errors import ConfigError, InputError
 from kgsynth.types import Job
 from synth.classify import SELECTIONS
+from synth.qa import QA_TYPES
 
 QA = "Question answering"
 CLASSIFY = "Classification"
-QA_TYPES_FALLBACK = (
-    "single_fact",
-    "multi_hop",
-    "aggregation",
-    "comparison",
-    "yes_no",
-    "extractive",
-)
 EXAMPLE_SCHEMA = Path(__file__).resolve().parents[3] / "examples" / "bbc_schema.yaml"
 PREVIEW_N = 2
-
-
-def qa_types() -> tuple[str, ...]:
-    try:
-        from synth.qa import QA_TYPES
-
-        return tuple(QA_TYPES)
-    except ImportError:
-        return QA_TYPES_FALLBACK
 
 
 def default_schema() -> str:
@@ -147,7 +131,7 @@ def build(ctx: UIContext) -> Hooks:
     task = gr.Radio([QA, CLASSIFY], value=CLASSIFY, label="Task", elem_id="synth-task")
     with gr.Group(visible=False) as qa_box:
         types = gr.CheckboxGroup(
-            list(qa_types()),
+            list(QA_TYPES),
             value=["single_fact", "yes_no"],
             label="Question types",
             elem_id="synth-qa-types",

@@ -20,6 +20,7 @@ from kg.chunking import chunk_document, owned_start
 from kg.documents import Skipped, iter_documents, list_files
 from kg.extract import Extractor, make_extractor
 from kg.resolve import Resolution, Resolver
+from kgsynth.engine import Work, WorkerView
 from kgsynth.errors import InputError
 from kgsynth.ids import content_id
 from kgsynth.types import (
@@ -99,41 +100,88 @@ def ingest(
 
 
 def _ingest_pending(ws, pending, report, extractors, on_error, progress, batch_docs) -> None:
-    """Extract, resolve and write the new/changed documents batch by batch, with progress."""
+    """Analyse the new/changed documents on the engine; resolve and commit them batch by batch."""
     cfg = ws.config.ingest
-    router = _Router(ws, extractors or cfg.extractors)
     resolver = Resolver.from_store(
         ws.store, embedder=_embedder(ws), threshold=cfg.embedding_threshold
     )
     size = batch_docs or (500 if cfg.processes > 1 else 200)
-    total = len(pending)
     entity_ids: set[str] = set()
     relation_ids: set[str] = set()
-    bar = tqdm(total=total, unit="doc", desc="ingest", disable=None)
+    bar = tqdm(total=len(pending), unit="doc", desc="ingest", disable=None)
     if progress:
-        progress(0, total)
+        progress(0, len(pending))
     with ws.store.bulk():
-        for base in range(0, total, size):
-            batch = pending[base : base + size]
-
-            def tick(d: int, t: int, base: int = base, n: int = len(batch)) -> None:
-                if progress and t:
-                    progress(base + n * d // t, total)
-
+        for group in _analysed(ws, pending, extractors, size, progress):
+            batch = [entry for entry, _, run in group if run.error is None]
+            failed = [(entry[0], run) for entry, _, run in group if run.error is not None]
+            if failed and on_error == "raise":
+                failed[0][1].raise_error()
+            report.skipped += [
+                Skipped(path=doc.source, reason=f"ingest failed: {run.error}")
+                for doc, run in failed
+            ]
+            analysed = {entry[0].id: result for entry, result, _ in group}
             try:
-                ents, rels = _ingest_batch(ws, batch, router, resolver, report, tick)
-                entity_ids |= ents
-                relation_ids |= rels
+                if batch:
+                    ents, rels = _ingest_batch(ws, batch, analysed, resolver, report)
+                    entity_ids |= ents
+                    relation_ids |= rels
             except Exception as e:
                 if on_error == "raise":
                     raise
                 reason = f"ingest failed: {type(e).__name__}: {e}"
                 report.skipped += [Skipped(path=doc.source, reason=reason) for doc, _ in batch]
-            bar.update(len(batch))
-            if progress:
-                progress(base + len(batch), total)
+            bar.update(len(group))
     bar.close()
     report.entities, report.relations = len(entity_ids), len(relation_ids)
+
+
+def _analysed(ws, pending, extractors, size: int, progress):
+    """Groups of `size` pending documents, each as (entry, (chunks, extractions), engine batch).
+
+    The documents are chunked and extracted on the workspace's engine (in smaller batches there
+    when it has several workers); the groups are the same on every engine, so is what is committed.
+    """
+    work = AnalyseDocuments(extractors or ws.config.ingest.extractors)
+    engine = ws.engine
+    docs = [doc for doc, _ in pending]
+    runs = engine.batches(work, docs, batch_size=engine.task_size(size), progress=progress)
+    group: list = []
+    position = 0
+    for run in runs:
+        for result in run.results or [None] * len(run.items):
+            group.append((pending[position], result, run))
+            position += 1
+        while len(group) >= size:
+            yield group[:size]
+            group = group[size:]
+    if group:
+        yield group
+
+
+class AnalyseDocuments(Work):
+    """Chunks each document and runs the extractors on its chunks: (chunks, extraction per chunk).
+
+    Needs only the configuration, so it runs on any engine worker; the driver commits the results.
+    """
+
+    def __init__(self, extractors: list[str]):
+        self.extractors = list(extractors)
+
+    def setup(self, ws) -> None:
+        if isinstance(ws, WorkerView):  # an engine worker is one process: spaCy runs inside it
+            ws.config.ingest.processes = 1
+        self.config = ws.config.ingest
+        self.router = _Router(ws, self.extractors)
+
+    def run(self, docs: list[Document]) -> list[tuple[list[Chunk], dict[str, Extraction]]]:
+        cfg = self.config
+        chunks_of = [chunk_document(d, cfg.chunk_chars, cfg.overlap_sentences) for d in docs]
+        extractions = self.router.extract([c for cs in chunks_of for c in cs])
+        return [
+            (cs, {c.id: extractions[c.id] for c in cs if c.id in extractions}) for cs in chunks_of
+        ]
 
 
 def _embedder(ws: Workspace):
@@ -184,29 +232,25 @@ class _Router:
             self.fallback[name] = make_extractor(name, self.ws)
         return self.fallback[name]
 
-    def extract(self, chunks: list[Chunk], progress: Progress) -> dict[str, Extraction]:
+    def extract(self, chunks: list[Chunk]) -> dict[str, Extraction]:
         groups: dict[int, tuple[Extractor, list[Chunk]]] = {}
         for c in chunks:
             ex = self.pick(c.lang)
             groups.setdefault(id(ex), (ex, []))[1].append(c)
         out: dict[str, Extraction] = {}
         for ex, part in groups.values():
-            base = len(out)
-            for x in ex.extract(part, progress=lambda d, t, b=base: progress(b + d, len(chunks))):
+            for x in ex.extract(part):
                 out[x.chunk_id] = x
         return out
 
 
 def _ingest_batch(
-    ws, batch, router: _Router, resolver: Resolver, report: IngestReport, tick
+    ws, batch, analysed: dict, resolver: Resolver, report: IngestReport
 ) -> tuple[set, set]:
-    cfg = ws.config.ingest
-    chunks_of = {
-        doc.id: chunk_document(doc, cfg.chunk_chars, cfg.overlap_sentences) for doc, _ in batch
-    }
+    chunks_of = {doc.id: analysed[doc.id][0] for doc, _ in batch}
     chunks = [c for cs in chunks_of.values() for c in cs]
     by_id = {c.id: c for c in chunks}
-    extractions = router.extract(chunks, tick)
+    extractions = {cid: x for doc, _ in batch for cid, x in analysed[doc.id][1].items()}
     kept, span_owner, owned = _own_mentions(chunks_of, extractions)
     res = resolver.resolve(list(kept.values()), by_id)
     triples, relations = _relations(extractions, owned, span_owner, res)

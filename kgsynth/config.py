@@ -70,12 +70,22 @@ class GeneratorConfig(Section):
     threads: int | None = None  # transformers: torch CPU threads for the process (None: default)
 
 
+class RayConfig(Section):
+    # "auto": the cluster `ray start` made on this machine (or $RAY_ADDRESS); "local": start a
+    # one-machine Ray inside this process; else "host:port" of a head node or "ray://host:10001".
+    address: str = "auto"
+    workers: int | None = None  # batches running at once (None: the cluster's CPUs per stage)
+    num_cpus: int | None = None  # CPUs of the in-process instance when address = "local"
+
+
 class UIConfig(Section):
     host: str = "127.0.0.1"
     port: int = 7860
 
 
 class Config(Section):
+    engine: str = "local"  # where the heavy stages run: "local" or "ray" (kgsynth.engine.ENGINES)
+    ray: RayConfig = Field(default_factory=RayConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     generators: dict[str, GeneratorConfig] = Field(
@@ -84,19 +94,34 @@ class Config(Section):
     ui: UIConfig = Field(default_factory=UIConfig)
 
 
+# Environment variables that override a setting of kgsynth.toml: (variable, section, key).
+ENV_OVERRIDES = [
+    ("KGSYNTH_ENGINE", None, "engine"),
+    ("KGSYNTH_RAY_ADDRESS", "ray", "address"),
+]
+
+
 def load_config(workspace: Path) -> Config:
+    """The workspace's kgsynth.toml (defaults when absent), with the ENV_OVERRIDES applied."""
     path = workspace / CONFIG_FILE
-    if not path.exists():
-        return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Config.model_validate(data)
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return Config.model_validate(_with_env(data))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{path}: {where}: {first['msg']}") from e
+
+
+def _with_env(data: dict) -> dict:
+    for var, section, key in ENV_OVERRIDES:
+        value = os.environ.get(var)
+        if value:
+            target = data.setdefault(section, {}) if section else data
+            target[key] = value
+    return data
 
 
 def secret(env_var: str) -> str:

@@ -7,6 +7,7 @@ KgsynthError                 base; the CLI and the UI show its message as one li
 ├── StoreError               the graph store failed (Neo4j unreachable, bad query)
 ├── GeneratorError           a generator or its server failed
 ├── JobError                 a job could not be started, cancelled or resumed
+├── EngineError              the execution engine (a Ray cluster) is unreachable or a batch failed
 └── MissingDependencyError   an optional package is not installed (says what to install)
 """
 
@@ -38,6 +39,10 @@ class GeneratorError(KgsynthError):
 
 
 class JobError(KgsynthError):
+    pass
+
+
+class EngineError(KgsynthError):
     pass
 
 

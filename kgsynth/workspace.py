@@ -38,6 +38,14 @@ class Workspace:
 
         return open_store(self.config.store, self.path)
 
+    @cached_property
+    def engine(self):
+        """Where the heavy stages run (config ``engine``: local by default, or a Ray cluster)."""
+        from kgsynth import ray_engine  # noqa: F401  (registers "ray"; imports ray only when used)
+        from kgsynth.engine import open_engine
+
+        return open_engine(self)
+
     def dir(self, name: str) -> Path:
         """A subdirectory of the workspace, created on first use."""
         d = self.path / name
@@ -45,6 +53,9 @@ class Workspace:
         return d
 
     def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.close()
+            del self.__dict__["engine"]
         if "store" in self.__dict__:
             self.store.close()
             del self.__dict__["store"]
@@ -59,10 +70,20 @@ class Workspace:
         self.close()
 
 
-def open_workspace(path: Path | str | None = None, store: str | None = None) -> Workspace:
-    """Open the workspace at `path`, else $KGSYNTH_WORKSPACE, else ./workspace."""
+def open_workspace(
+    path: Path | str | None = None,
+    store: str | None = None,
+    engine: str | None = None,
+    ray_address: str | None = None,
+) -> Workspace:
+    """Open the workspace at `path`, else $KGSYNTH_WORKSPACE, else ./workspace; the other
+    arguments override the config's graph store, engine and Ray address."""
     path = path or os.environ.get("KGSYNTH_WORKSPACE") or DEFAULT_WORKSPACE
     ws = Workspace(path)
     if store:
         ws.config.store.kind = store
+    if engine:
+        ws.config.engine = engine
+    if ray_address:
+        ws.config.ray.address = ray_address
     return ws

@@ -62,13 +62,18 @@ class ChunkIndex:
     def load_or_build(cls, ws, progress: Progress | None = None) -> ChunkIndex:
         """The index over every catalog chunk, rebuilt when the chunk set changed."""
         records = [IndexRecord(c.id, c.doc_id, c.text, c.lang) for c in ws.catalog.iter_chunks()]
-        return cls.for_records(records, ws.dir("index"), progress)
+        return cls.for_records(records, ws.dir("index"), progress, engine=ws.engine)
 
     @classmethod
     def for_records(
-        cls, records: list[IndexRecord], directory: Path, progress: Progress | None = None
+        cls,
+        records: list[IndexRecord],
+        directory: Path,
+        progress: Progress | None = None,
+        engine=None,
     ) -> ChunkIndex:
-        """Load the index stored in `directory` if it covers exactly `records`, else rebuild it."""
+        """Load the index stored in `directory` if it covers exactly `records`, else rebuild it
+        (new texts are embedded on `engine`: a kgsynth.engine.Engine, this process when None)."""
         records = sorted(records, key=lambda r: r.id)
         fp = fingerprint(records)
         current = _read_current(directory)
@@ -77,7 +82,7 @@ class ChunkIndex:
             if loaded is not None:
                 return loaded
         old = cls._load(directory / current) if current else None
-        vectors = _embed(records, old, progress)
+        vectors = _embed(records, old, progress, engine)
         index = cls(records, vectors)
         index._save(directory, fp)
         return index
@@ -179,7 +184,7 @@ def _read_current(directory: Path) -> str | None:
 
 
 def _embed(
-    records: list[IndexRecord], old: ChunkIndex | None, progress: Progress | None
+    records: list[IndexRecord], old: ChunkIndex | None, progress: Progress | None, engine=None
 ) -> np.ndarray:
     """Vectors for `records`, reusing those already in `old`; only new texts are embedded."""
     vectors = np.zeros((len(records), DIM), dtype=np.float32)
@@ -192,9 +197,9 @@ def _embed(
         else:
             missing.append(i)
     if missing:
-        from kgsynth.embeddings import shared_embedder
+        from kgsynth.embeddings import encode_on
 
-        encoded = shared_embedder().encode([records[i].text for i in missing], progress=progress)
+        encoded = encode_on(engine, [records[i].text for i in missing], progress)
         vectors[missing] = encoded
     elif progress:
         progress(len(records), len(records))

@@ -62,7 +62,8 @@ def make_generator(ws: Workspace, name: str = "template", **overrides: Any) -> C
     """A generator by name (built-in kind or a [generators.<name>] config entry), cached in the catalog."""
     kind, config = generator_config(ws, name, **overrides)
     inner = GENERATORS.get(kind)(config)
-    return CachedGenerator(inner, ws.catalog, batch_size=config.batch_size)
+    engine = getattr(ws, "engine", None)  # an engine worker's view of the workspace has none
+    return CachedGenerator(inner, ws.catalog, batch_size=config.batch_size, engine=engine)
 
 
 _KINDS = {"template", "transformers", "openai"}

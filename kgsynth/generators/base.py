@@ -48,6 +48,9 @@ class Generator(ABC):
     """Turns a batch of prompts into one completion each, in order."""
 
     name: str = ""
+    # True for a generator that holds a local model: its misses run on the workspace's engine (one
+    # model per Ray worker). A client of a server stays in the driver, which holds its rate limits.
+    scale_out: bool = False
 
     @abstractmethod
     def generate(self, prompts: list[Prompt]) -> list[Completion]: ...

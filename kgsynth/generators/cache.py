@@ -2,6 +2,9 @@
 
 key = sha256(generator.params() + generator.request(prompt)). Misses are generated in batches and
 saved batch by batch, so an interrupted run resumes where it stopped and a repeated run makes no calls.
+A generator that holds a local model (``scale_out = True``) generates its misses on the workspace's
+engine: on a Ray cluster every worker loads the model once and runs whole cache batches, while this
+process, the only writer, saves each batch as it comes back.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kgsynth.catalog import Catalog
+from kgsynth.engine import Engine, LocalEngine, Work
 from kgsynth.generators.base import Completion, Generator, Prompt
 from kgsynth.generators.usage import Usage
 from kgsynth.ids import content_id
@@ -26,9 +30,16 @@ def cache_key(generator: Generator, prompt: Prompt) -> str:
 class CachedGenerator(Generator):
     """Wraps a generator with the catalog cache; ``usage`` counts calls, hits, tokens and cost."""
 
-    def __init__(self, inner: Generator, catalog: Catalog, batch_size: int = 8):
+    def __init__(
+        self,
+        inner: Generator,
+        catalog: Catalog | None,
+        batch_size: int = 8,
+        engine: Engine | None = None,
+    ):
         self.inner = inner
-        self.catalog = catalog
+        self.catalog = catalog  # None on an engine worker: nothing is cached there
+        self.engine = engine if engine is not None and inner.scale_out else LocalEngine(None)
         self.batch_size = max(1, batch_size)
         self.name = inner.name
         config = getattr(inner, "config", None)
@@ -55,7 +66,7 @@ class CachedGenerator(Generator):
 
     def generate(self, prompts: list[Prompt], progress: Progress | None = None) -> list[Completion]:
         """Completions in prompt order: hits from the cache, misses generated and saved per batch."""
-        if not getattr(self.inner, "cacheable", True):
+        if not getattr(self.inner, "cacheable", True) or self.catalog is None:
             return self._uncached(prompts, progress)
         keys = [cache_key(self.inner, p) for p in prompts]
         results: list[Completion | None] = [None] * len(prompts)
@@ -73,11 +84,16 @@ class CachedGenerator(Generator):
         if progress:
             progress(done, len(prompts))
         pending = list(todo.items())
-        for start in range(0, len(pending), self.batch_size):
-            batch = pending[start : start + self.batch_size]
-            completions = self.inner.generate([prompts[idx[0]] for _, idx in batch])
-            self._save(batch, prompts, completions)
-            for (_, idx), completion in zip(batch, completions, strict=True):
+        work = _Generate(self.inner)
+        firsts = [prompts[idx[0]] for _, idx in pending]
+        for run in self.engine.batches(work, firsts, batch_size=self.batch_size):
+            if run.results is None:
+                run.raise_error()
+            batch = pending[
+                run.index * self.batch_size : run.index * self.batch_size + len(run.items)
+            ]
+            self._save(batch, prompts, run.results)
+            for (_, idx), completion in zip(batch, run.results, strict=True):
                 self.meter.add(completion)
                 results[idx[0]] = completion
                 for i in idx[1:]:  # the same request twice in one run: generated once
@@ -104,3 +120,13 @@ class CachedGenerator(Generator):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class _Generate(Work):
+    """Cache misses as engine work: the generator (settings only; its model loads on first use)."""
+
+    def __init__(self, generator: Generator):
+        self.generator = generator
+
+    def run(self, prompts: list[Prompt]) -> list[Completion]:
+        return self.generator.generate(prompts)

@@ -63,6 +63,7 @@ class TransformersGenerator(Generator):
     """Batched local generation: left padding, seeded sampling when temperature > 0, else greedy."""
 
     name = "transformers"
+    scale_out = True
 
     def __init__(self, config: GeneratorConfig | None = None):
         self.config = config or GeneratorConfig(kind="transformers")

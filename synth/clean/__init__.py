@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kgsynth.engine import Work
 from kgsynth.registry import Registry
 from kgsynth.types import DatasetVersion, Example, Record
 
@@ -38,6 +39,9 @@ class Filter(ABC):
     """One cleaning step. Options come from ``clean(options={name: {...}})`` as keyword args."""
 
     name: ClassVar[str] = ""
+    # True when each example is judged on its own (kept in order, at most one copy each): the
+    # filter then runs on the workspace's engine, over batches of examples, with the same result.
+    rowwise: ClassVar[bool] = False
 
     @abstractmethod
     def apply(
@@ -99,7 +103,7 @@ def clean(
     current = examples
     for i, f in enumerate(chain):
         before = {e.id for e in current}
-        kept, removed = f.apply(current, ctx)
+        kept, removed = _apply(f, current, ctx)
         modified = [e for e in kept if e.id not in before]
         steps.append(
             {
@@ -119,6 +123,30 @@ def clean(
     stats = {"clean": report["summary"], "report_json": str(json_path), "report_md": str(md_path)}
     new = derive(ws, parent, current, stage="clean", params=params, stats=stats, name=name)
     return CleanResult(version=new, report=report, report_json=json_path, report_md=md_path)
+
+
+def _apply(f: Filter, examples: list[Example], ctx: CleanContext):
+    """`f.apply`, on the workspace's engine for a row-wise filter."""
+    engine = getattr(ctx.ws, "engine", None)
+    if not f.rowwise or engine is None or not examples:
+        return f.apply(examples, ctx)
+    size = engine.task_size(len(examples))
+    outcomes = engine.map(_RowwiseFilter(f), examples, batch_size=size, progress=ctx.progress)
+    kept = [o for o in outcomes if isinstance(o, Example)]
+    return kept, [o for o in outcomes if isinstance(o, Removed)]
+
+
+class _RowwiseFilter(Work):
+    """A row-wise filter as engine work: each example's outcome, the kept copy or its Removed."""
+
+    def __init__(self, f: Filter):
+        self.filter = f
+
+    def run(self, examples: list[Example]) -> list[Example | Removed]:
+        kept, removed = self.filter.apply(examples, CleanContext())
+        why = {id(r.example): r for r in removed}
+        copies = iter(kept)
+        return [why[id(e)] if id(e) in why else next(copies) for e in examples]
 
 
 load_builtin_filters()  # at the end: the filter modules import the names defined above

@@ -2,16 +2,21 @@
 
 The near-duplicate search shingles each text once, hashes every shingle of every text in one numpy
 pass (no per-shingle Python calls), bands the signatures with numpy, and verifies candidate pairs
-with the exact Jaccard similarity, so it reports no false positives.
+with the exact Jaccard similarity, so it reports no false positives. A text's shingles and
+signature depend on that text alone (words hash to stable ids), so they are computed on the
+workspace's engine, in batches; banding and verification run in the driver.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
+from functools import lru_cache
 
 import numpy as np
 
+from kgsynth.engine import Engine, LocalEngine, Work
 from kgsynth.text import words
 from kgsynth.types import Example
 from synth.clean import FILTERS, CleanContext, Filter, Removed
@@ -27,14 +32,17 @@ def example_text(e: Example) -> str:
 # ------------------------------------------------------------------ near duplicates (MinHash)
 
 
+@lru_cache(maxsize=1 << 18)
+def _word_id(word: str) -> int:
+    """A 64-bit id of a word, the same in every process (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
 def shingles(texts: list[str], ngram: int = 3, lang: str = "en") -> list[np.ndarray]:
     """Per text, the 32-bit hashes of its distinct word n-grams (a text shorter than n is one)."""
-    vocab: dict[str, int] = {}
     out = []
     for text in texts:
-        ids = np.fromiter(
-            (vocab.setdefault(w, len(vocab) + 1) for w in words(text, lang)), dtype=np.uint64
-        )
+        ids = np.fromiter((_word_id(w) for w in words(text, lang)), dtype=np.uint64)
         if len(ids) == 0:
             out.append(np.zeros(0, dtype=np.uint64))
             continue
@@ -88,16 +96,34 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return _optimal_param(max(0.05, threshold - 0.1), num_perm, 0.1, 0.9)
 
 
+class Sketch(Work):
+    """Each text's shingle hashes and MinHash signature, as engine work."""
+
+    def __init__(self, ngram: int, num_perm: int, lang: str):
+        self.ngram, self.num_perm, self.lang = ngram, num_perm, lang
+
+    def run(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        sets = shingles(texts, self.ngram, self.lang)
+        return list(zip(sets, signatures(sets, self.num_perm), strict=True))
+
+
 def near_duplicate_pairs(
     texts: list[str],
     threshold: float = 0.7,
     ngram: int = 3,
     num_perm: int = 128,
     lang: str = "en",
+    engine: Engine | None = None,
 ) -> list[tuple[int, int, float]]:
-    """Pairs (i, j, jaccard) with i < j whose word n-gram Jaccard similarity is >= threshold."""
-    sets = shingles(texts, ngram, lang)
-    sig = signatures(sets, num_perm)
+    """Pairs (i, j, jaccard) with i < j whose word n-gram Jaccard similarity is >= threshold;
+    the texts are sketched on `engine` (this process when None)."""
+    if not texts:
+        return []
+    engine = engine or LocalEngine(None)
+    size = engine.task_size(len(texts))
+    sketches = engine.map(Sketch(ngram, num_perm, lang), texts, batch_size=size)
+    sets = [s for s, _ in sketches]
+    sig = np.stack([g for _, g in sketches])
     bands, rows = lsh_params(threshold, num_perm)
     candidates: set[tuple[int, int]] = set()
     for band in range(bands):
@@ -197,7 +223,14 @@ class NearDedup(Filter):
         pairs = []
         for lang, idx in by_lang.items():
             texts = [example_text(examples[k]) for k in idx]
-            found = near_duplicate_pairs(texts, self.threshold, self.ngram, self.num_perm, lang)
+            found = near_duplicate_pairs(
+                texts,
+                self.threshold,
+                self.ngram,
+                self.num_perm,
+                lang,
+                getattr(ctx.ws, "engine", None),
+            )
             pairs += [(idx[i], idx[j], s) for i, j, s in found]
         return _drop_grouped(examples, sorted(pairs), "near duplicate")
 

@@ -13,6 +13,7 @@ class Normalize(Filter):
     """Normalize input and output text; drop examples left empty."""
 
     name = "normalize"
+    rowwise = True
 
     def apply(self, examples: list[Example], ctx: CleanContext):
         kept, removed = [], []

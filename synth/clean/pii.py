@@ -189,6 +189,7 @@ class Pii(Filter):
     Default types: all but PERSON; pass types=[..., "PERSON"] to scrub names with spaCy NER."""
 
     name = "pii"
+    rowwise = True
 
     def __init__(self, mode: str = "scrub", types: list[str] | None = None):
         from kgsynth.errors import ConfigError

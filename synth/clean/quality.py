@@ -21,6 +21,7 @@ class Length(Filter):
     """Drop examples whose input is shorter or longer than the limits (characters and words)."""
 
     name = "length"
+    rowwise = True
 
     def __init__(self, min_chars: int = 10, max_chars: int = 20000, min_words: int = 3):
         self.min_chars, self.max_chars, self.min_words = min_chars, max_chars, min_words
@@ -60,6 +61,7 @@ class Quality(Filter):
     """Drop repetitive or symbol-heavy text and text not in the example's language."""
 
     name = "quality"
+    rowwise = True
 
     def __init__(
         self, max_repetition: float = 0.3, max_symbol_ratio: float = 0.25, check_lang: bool = True

@@ -21,12 +21,16 @@ from kgsynth.workspace import Workspace, open_workspace
 class CliState:
     workspace_path: str | None = None
     store: str | None = None
+    engine: str | None = None
+    ray_address: str | None = None
     debug: bool = False
     _ws: Workspace | None = field(default=None, repr=False)
 
     def workspace(self) -> Workspace:
         if self._ws is None:
-            self._ws = open_workspace(self.workspace_path, store=self.store)
+            self._ws = open_workspace(
+                self.workspace_path, self.store, self.engine, self.ray_address
+            )
         return self._ws
 
 
@@ -43,12 +47,20 @@ __all__ = ["CliState", "cli", "main", "pass_state", "progress_bar"]
     help="Workspace directory (default: ./workspace, or $KGSYNTH_WORKSPACE).",
 )
 @click.option("--store", type=click.Choice(["embedded", "neo4j"]), help="Override the graph store.")
+@click.option(
+    "--engine", envvar="KGSYNTH_ENGINE", help="Run heavy stages 'local' (default) or on 'ray'."
+)
+@click.option(
+    "--ray-address",
+    envvar="KGSYNTH_RAY_ADDRESS",
+    help="Ray cluster for --engine ray: auto (default), local, host:port or ray://host:10001.",
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(package_name="kgsynth")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None, store: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, workspace, store, engine, ray_address, debug: bool) -> None:
     """kgsynth: documents → knowledge graph → labeled training data → fine-tuned model."""
-    state = CliState(workspace_path=workspace, store=store, debug=debug)
+    state = CliState(workspace, store, engine, ray_address, debug)
     ctx.obj = state
     ctx.call_on_close(lambda: state._ws.close() if state._ws else None)
 

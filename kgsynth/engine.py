@@ -67,7 +67,7 @@ class Batch:
         """Re-raise this batch's exception (else an EngineError with its message)."""
         if self.exception is not None:
             raise self.exception
-        raise EngineError(f"batch {self.index} failed: {self.error}")
+        raise EngineError(f"engine batch {self.index} failed: {self.error}")
 
 
 class Engine(ABC):
@@ -96,13 +96,11 @@ class Engine(ABC):
     def map(
         self, work: Work, items: Sequence, *, batch_size: int, progress: Progress | None = None
     ) -> list:
-        """Every item's result in input order; the first failed batch raises EngineError."""
+        """Every item's result in input order; the first failed batch raises its error."""
         out: list = []
         for batch in self.batches(work, items, batch_size=batch_size, progress=progress):
             if batch.error is not None:
-                raise EngineError(
-                    f"{type(work).__name__} failed on batch {batch.index}: {batch.error}"
-                )
+                batch.raise_error()
             out += batch.results or []
         return out
 

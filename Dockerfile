@@ -27,7 +27,9 @@ RUN printf '%s\n' '[store]' 'kind = "neo4j"' '' '[store.neo4j]' 'uri = "bolt://n
       'user = "neo4j"' 'password_env = "NEO4J_PASSWORD"' 'database = "neo4j"' \
       > /opt/kgsynth/kgsynth.toml
 
+# With $KGSYNTH_RAY_HEAD set (compose.yaml's app), the app first joins that Ray cluster as a node
+# without CPUs, so it drives Ray stages from inside the cluster (engine = "ray", address "auto").
 USER kgsynth
 VOLUME ["/data/workspace"]
 EXPOSE 7860
-CMD ["sh", "-c", "[ -f \"$KGSYNTH_WORKSPACE/kgsynth.toml\" ] || cp /opt/kgsynth/kgsynth.toml \"$KGSYNTH_WORKSPACE/\"; exec kgsynth ui --host 0.0.0.0 --port 7860"]
+CMD ["sh", "-c", "[ -z \"$KGSYNTH_RAY_HEAD\" ] || ray start --address \"$KGSYNTH_RAY_HEAD\" --num-cpus 0 --disable-usage-stats; [ -f \"$KGSYNTH_WORKSPACE/kgsynth.toml\" ] || cp /opt/kgsynth/kgsynth.toml \"$KGSYNTH_WORKSPACE/\"; exec kgsynth ui --host 0.0.0.0 --port 7860"]

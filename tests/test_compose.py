@@ -88,3 +88,42 @@ def test_env_example_names_every_required_variable(compose):
         if line and not line.startswith("#")
     }
     assert {"NEO4J_PASSWORD", "KGSYNTH_UI_USER", "KGSYNTH_UI_PASSWORD"} <= names
+
+
+def _ray_start_args(service: dict) -> list[str]:
+    """The `ray start` options of a service, each ${VAR:-default} at its default."""
+    import re
+    import shlex
+
+    words = shlex.split(re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", service["command"]))
+    assert words[:2] == ["ray", "start"]
+    return words[2:]
+
+
+def test_ray_services_start_a_cluster_the_app_drives(compose):
+    """ray-head and ray-worker run the app's image; every `ray start` option is one Ray knows;
+    the app joins the cluster as a CPU-less node and runs its stages on it."""
+    from ray.scripts.scripts import start
+
+    head, worker = compose["services"]["ray-head"], compose["services"]["ray-worker"]
+    app = compose["services"]["app"]
+    assert head["image"] == worker["image"] == app["image"]
+    for service in (head, worker):
+        start.make_context("start", _ray_start_args(service))  # raises on an unknown option
+        assert service["volumes"] == ["kgsynth-workspace:/data/workspace:ro"]
+        assert "ports" not in service and "container_name" not in service  # --scale works
+    assert "--head" in _ray_start_args(head) and "--block" in _ray_start_args(worker)
+    assert "ray-head:6379" in worker["command"]
+    assert worker["depends_on"]["ray-head"]["condition"] == "service_healthy"
+    assert app["depends_on"]["ray-head"]["condition"] == "service_healthy"
+    env = app["environment"]
+    assert env["KGSYNTH_RAY_HEAD"] == "ray-head:6379" and env["KGSYNTH_RAY_ADDRESS"] == "auto"
+    assert '--address \\"$KGSYNTH_RAY_HEAD\\" --num-cpus 0' in (ROOT / "Dockerfile").read_text()
+
+
+def test_docker_compose_scales_ray_workers():
+    proc = docker_compose_config("--services")
+    assert proc.returncode == 0, proc.stderr
+    assert {"neo4j", "app", "ray-head", "ray-worker"} <= set(proc.stdout.split())
+    config = yaml.safe_load(docker_compose_config().stdout)
+    assert config["services"]["app"]["environment"]["KGSYNTH_ENGINE"] == "ray"

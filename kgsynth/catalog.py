@@ -287,8 +287,10 @@ class Catalog:
     # ------------------------------------------------------------ datasets
 
     def save_dataset(self, version: DatasetVersion, examples: list[Example]) -> DatasetVersion:
-        """Store an immutable dataset version; the examples keep their order."""
-        version = version.model_copy(update={"count": len(examples)})
+        """Store an immutable dataset version; the examples keep their order. A sharded version
+        (``version.shards``, see kgsynth.shards) is stored as its row only, with its own count."""
+        if not version.shards:
+            version = version.model_copy(update={"count": len(examples)})
         with self.transaction() as tx:
             if tx.execute("SELECT 1 FROM dataset_versions WHERE id=?", (version.id,)).fetchone():
                 return self.dataset(version.id)
@@ -328,12 +330,26 @@ class Catalog:
         return [DatasetVersion.model_validate_json(r[0]) for r in rows]
 
     def examples(self, version_id: str) -> list[Example]:
+        return list(self.iter_examples(version_id))
+
+    def iter_examples(self, version_id: str) -> Iterator[Example]:
+        """A version's examples in order, streamed (from its Parquet shards when it has them)."""
+        row = self.conn.execute(
+            "SELECT data FROM dataset_versions WHERE id = ?", (version_id,)
+        ).fetchone()
+        shards = DatasetVersion.model_validate_json(row[0]).shards if row else []
+        if shards:
+            from kgsynth.shards import iter_examples
+
+            yield from iter_examples(shards, self.path.parent)
+            return
         rows = self.conn.execute(
             "SELECT e.data FROM dataset_examples d JOIN examples e ON e.id = d.example_id"
             " WHERE d.version_id = ? ORDER BY d.position",
             (version_id,),
         )
-        return [Example.model_validate_json(r[0]) for r in rows]
+        for r in rows:
+            yield Example.model_validate_json(r[0])
 
     def example(self, example_id: str) -> Example | None:
         row = self.conn.execute("SELECT data FROM examples WHERE id = ?", (example_id,)).fetchone()

@@ -69,6 +69,23 @@ class GeneratorConfig(Section):
     retry_max_s: float = 60.0  # cap on one backoff delay (and on an honoured Retry-After)
     threads: int | None = None  # transformers: torch CPU threads for the process (None: default)
 
+    def shared_by(self, workers: int) -> GeneratorConfig:
+        """This config for one of `workers` processes calling the same server at once: each gets
+        its share of the concurrency and of the RPM/TPM limits, so together they keep them."""
+        if workers <= 1:
+            return self
+
+        def share(limit: int | None) -> int | None:
+            return None if limit is None else max(1, limit // workers)
+
+        return self.model_copy(
+            update={
+                "concurrency": share(self.concurrency),
+                "rpm": share(self.rpm),
+                "tpm": share(self.tpm),
+            }
+        )
+
 
 class RayConfig(Section):
     # "auto": the cluster `ray start` made on this machine (or $RAY_ADDRESS); "local": start a
@@ -76,6 +93,14 @@ class RayConfig(Section):
     address: str = "auto"
     workers: int | None = None  # batches running at once (None: the cluster's CPUs per stage)
     num_cpus: int | None = None  # CPUs of the in-process instance when address = "local"
+
+
+class DatasetsConfig(Section):
+    # A dataset version with at least this many examples lives as Parquet shards (0: never); the
+    # catalog keeps its row, counts and shard paths. Storage never changes ids or exported bytes.
+    shard_min_examples: int = 100_000
+    shard_rows: int = 50_000  # examples per shard file
+    shard_path: str = ""  # folder or fsspec URL a cluster shares ("": <workspace>/datasets)
 
 
 class UIConfig(Section):
@@ -87,6 +112,7 @@ class Config(Section):
     engine: str = "local"  # where the heavy stages run: "local" or "ray" (kgsynth.engine.ENGINES)
     ray: RayConfig = Field(default_factory=RayConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     generators: dict[str, GeneratorConfig] = Field(
         default_factory=lambda: {"template": GeneratorConfig()}

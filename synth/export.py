@@ -2,7 +2,9 @@
 JSONL/CSV, Parquet, or a Hugging Face datasets directory; with a seeded, stratified train/dev/test
 split in which no near-duplicate pair (nor an augmented example and its parent) crosses splits, a
 dataset card (README.md) and a LLaMA-Factory ``dataset_info.json``. Written to a temporary directory
-first, then renamed into place.
+first, then renamed into place. The examples are streamed from the version (its Parquet shards, or
+the catalog): the split needs only each example's id, stratum, text and parents, and the line
+formats write row by row.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import shutil
 import uuid
 from abc import ABC, abstractmethod
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,12 +52,13 @@ class Exporter(ABC):
     name: ClassVar[str] = ""
     ext: ClassVar[str] = "jsonl"
     llamafactory: ClassVar[dict[str, Any]] = {}
+    streams: ClassVar[bool] = False  # True: write() takes the rows as an iterator, one by one
 
     @abstractmethod
     def row(self, e: Example, labels: list[str]) -> dict[str, Any]:
         """One output row for an example."""
 
-    def write(self, rows: list[dict[str, Any]], path: Path) -> Path:
+    def write(self, rows: Iterable[dict[str, Any]], path: Path) -> Path:
         path = path.with_suffix("." + self.ext)
         with path.open("w", encoding="utf-8") as f:
             for r in rows:
@@ -67,6 +72,7 @@ class Exporter(ABC):
 @EXPORTERS.register("alpaca")
 class Alpaca(Exporter):
     name = "alpaca"
+    streams = True
     llamafactory = {"columns": {"prompt": "instruction", "query": "input", "response": "output"}}
 
     def row(self, e, labels):
@@ -77,6 +83,7 @@ class Alpaca(Exporter):
 @EXPORTERS.register("sharegpt")
 class ShareGPT(Exporter):
     name = "sharegpt"
+    streams = True
     llamafactory = {
         "formatting": "sharegpt",
         "columns": {"messages": "conversations"},
@@ -99,6 +106,7 @@ class ShareGPT(Exporter):
 @EXPORTERS.register("openai")
 class OpenAIChat(Exporter):
     name = "openai"
+    streams = True
     llamafactory = {
         "formatting": "sharegpt",
         "columns": {"messages": "messages"},
@@ -121,6 +129,7 @@ class OpenAIChat(Exporter):
 @EXPORTERS.register("classification-jsonl")
 class ClassificationJsonl(Exporter):
     name = "classification-jsonl"
+    streams = True
     llamafactory = {"columns": {"prompt": "text", "response": "label"}}
 
     def row(self, e, labels):
@@ -204,33 +213,57 @@ class HuggingFace(Parquet):
 # ------------------------------------------------------------------ split
 
 
-def split_groups(examples: list[Example], threshold: float = 0.7) -> list[int]:
-    """Group index per example: near duplicates (MinHash) and augmentation families share one."""
-    from synth.clean.dedup import example_text, groups, near_duplicate_pairs
+@dataclass
+class SplitKey:
+    """What the split needs of one example (so a large version need not be held in memory)."""
 
-    pairs = [
-        (i, j) for i, j, _ in near_duplicate_pairs([example_text(e) for e in examples], threshold)
-    ]
-    index = {e.id: i for i, e in enumerate(examples)}
-    for i, e in enumerate(examples):
-        for ref in (e.parent_id, e.meta.get("prev_id")):
+    id: str
+    stratum: str  # the label, else the task
+    text: str
+    refs: tuple[str | None, str | None]  # the parent it was augmented from, the id it replaced
+
+    @classmethod
+    def of(cls, e: Example) -> SplitKey:
+        from synth.clean.dedup import example_text
+
+        stratum = e.label if e.label is not None else e.task
+        return cls(e.id, stratum, example_text(e), (e.parent_id, e.meta.get("prev_id")))
+
+
+def split_groups(keys: list[SplitKey], threshold: float = 0.7, engine=None) -> list[int]:
+    """Group index per example: near duplicates (MinHash, sketched on `engine`, this process
+    when None) and augmentation families share one."""
+    from synth.clean.dedup import groups, near_duplicate_pairs
+
+    found = near_duplicate_pairs([k.text for k in keys], threshold, engine=engine)
+    pairs = [(i, j) for i, j, _ in found]
+    index = {k.id: i for i, k in enumerate(keys)}
+    for i, k in enumerate(keys):
+        for ref in k.refs:
             if ref in index:
                 pairs.append((index[ref], i))
-    return groups(len(examples), pairs)
+    return groups(len(keys), pairs)
 
 
 def stratified_split(
     examples: list[Example], fractions=(0.8, 0.1, 0.1), seed: int = 0, threshold: float = 0.7
 ) -> dict[str, list[Example]]:
     """Assign whole near-duplicate groups to splits, per stratum (label, else task), seeded."""
-    root = split_groups(examples, threshold)
+    assigned = assign_splits([SplitKey.of(e) for e in examples], fractions, seed, threshold)
+    return {s: [e for e, a in zip(examples, assigned, strict=True) if a == s] for s in SPLITS}
+
+
+def assign_splits(
+    keys: list[SplitKey], fractions=(0.8, 0.1, 0.1), seed: int = 0, threshold=0.7, engine=None
+) -> list[str]:
+    """The split of each example: see :func:`stratified_split`."""
+    root = split_groups(keys, threshold, engine)
     members: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(root):
         members[r].append(i)
     strata: dict[str, list[int]] = defaultdict(list)
     for r in members:
-        e = examples[r]
-        strata[e.label if e.label is not None else e.task].append(r)
+        strata[keys[r].stratum].append(r)
     rng = random.Random(seed)
     assigned: dict[int, str] = {}
     for key in sorted(strata):
@@ -245,13 +278,13 @@ def stratified_split(
             have[name] += len(members[r])
             for i in members[r]:
                 assigned[i] = name
-    return {s: [e for i, e in enumerate(examples) if assigned[i] == s] for s in SPLITS}
+    return [assigned[i] for i in range(len(keys))]
 
 
 # ------------------------------------------------------------------ export
 
 
-def _labels(examples: list[Example]) -> list[str]:
+def _labels(examples: Iterable[Example]) -> list[str]:
     return sorted({e.label for e in examples if e.label is not None})
 
 
@@ -280,25 +313,27 @@ def export(
 ) -> ExportResult:
     """Write train/dev/test files of one format, README.md and dataset_info.json, atomically."""
     from synth.card import write_card
-    from synth.versions import load
+    from synth.versions import stream
 
     exporter = EXPORTERS.get(format)()
-    v, examples = load(ws, version)
+    v, examples = stream(ws, version)
     out = Path(out) if out else ws.dir("exports") / f"{v.name}-{format}"
-    parts = stratified_split(examples, split, seed, dedup_threshold)
+    keys = [SplitKey.of(e) for e in examples]
+    assigned = assign_splits(keys, split, seed, dedup_threshold, getattr(ws, "engine", None))
     labels = _labels(examples)
+    counts = {s: assigned.count(s) for s in SPLITS}
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
         written: dict[str, Path] = {}
         for n, s in enumerate(SPLITS):
-            if parts[s]:
-                rows = [exporter.row(e, labels) for e in parts[s]]
-                written[s] = exporter.write(rows, tmp / s)
+            if counts[s]:
+                part = (e for e, a in zip(examples, assigned, strict=True) if a == s)
+                rows = (exporter.row(e, labels) for e in part)
+                written[s] = exporter.write(rows if exporter.streams else list(rows), tmp / s)
             if progress:
                 progress(n + 1, len(SPLITS) + 1)
         exporter.finish(tmp, written)
-        counts = {s: len(parts[s]) for s in SPLITS}
         info = dataset_info(v.name, exporter, written)
         (tmp / "dataset_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
         write_card(

@@ -4,14 +4,18 @@ Every builder and every data step ends in :func:`save`: one recipe for the versi
 name, stage, parents, params and example ids, in that order), one stats function
 (:func:`example_stats`). Nothing is overwritten: the catalog stores an example once per id
 (``INSERT OR IGNORE``), so an example whose content changes gets a new id (:func:`changed`) and
-remembers the one it came from.
+remembers the one it came from. A large version (``[datasets] shard_min_examples``) is written as
+Parquet shards (kgsynth.shards) with only its row in the catalog; :func:`stream` reads either kind
+in order without loading it whole. Where a version is stored never changes its id.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
+from kgsynth import shards
 from kgsynth.errors import NotFoundError
 from kgsynth.ids import content_id
 from kgsynth.types import DatasetVersion, Example
@@ -21,6 +25,25 @@ def load(ws, version: str | DatasetVersion) -> tuple[DatasetVersion, list[Exampl
     """A version (by id, name or record) and its examples."""
     v = version if isinstance(version, DatasetVersion) else ws.catalog.dataset(version)
     return v, ws.catalog.examples(v.id)
+
+
+class ExampleStream:
+    """A version's examples, read in order afresh on every iteration (never all in memory)."""
+
+    def __init__(self, ws, version: DatasetVersion):
+        self.ws, self.version = ws, version
+
+    def __len__(self) -> int:
+        return self.version.count
+
+    def __iter__(self) -> Iterator[Example]:
+        return self.ws.catalog.iter_examples(self.version.id)
+
+
+def stream(ws, version: str | DatasetVersion) -> tuple[DatasetVersion, ExampleStream]:
+    """A version (by id, name or record) and its examples as an :class:`ExampleStream`."""
+    v = version if isinstance(version, DatasetVersion) else ws.catalog.dataset(version)
+    return v, ExampleStream(ws, v)
 
 
 def changed(ex: Example, **updates: Any) -> Example:
@@ -101,8 +124,19 @@ def save(
             "duplicates_dropped": len(examples) - len(kept),
             **(stats or {}),
         },
+        count=len(kept),
     )
-    return ws.catalog.save_dataset(version, kept)
+    cfg = ws.config.datasets
+    if not cfg.shard_min_examples or len(kept) < cfg.shard_min_examples:
+        return ws.catalog.save_dataset(version, kept)
+    try:
+        return ws.catalog.dataset(version.id)  # stored already: a re-run is a no-op
+    except NotFoundError:
+        pass
+    base = cfg.shard_path or str(ws.dir("datasets"))
+    paths = shards.write_shards(kept, shards.shard_folder(base, version.id), cfg.shard_rows)
+    version.shards = [shards.relative_to(p, ws.path) for p in paths]
+    return ws.catalog.save_dataset(version, [])
 
 
 def derive(

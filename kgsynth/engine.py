@@ -44,10 +44,12 @@ class Work(ABC):
 
 @dataclass
 class WorkerView:
-    """What a Ray worker sees of the workspace: its configuration, no catalog and no store."""
+    """What a Ray worker sees of the workspace: its configuration, no catalog and no store, and
+    how many workers run the same work (a server's limits are shared out among them)."""
 
     config: Any  # kgsynth.config.Config
     catalog: None = None
+    workers: int = 1
 
 
 @dataclass

@@ -105,7 +105,7 @@ class RayEngine(Engine):
         rows = [{"index": k, "payload": pickle.dumps(p)} for k, p in enumerate(parts)]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _Worker,
-            fn_constructor_args=(_dumps(work), self.ws.config),
+            fn_constructor_args=(_dumps(work), self.ws.config, workers),
             batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=workers),
@@ -151,9 +151,9 @@ def _first_line(e: Exception) -> str:
 class _Worker:
     """One Ray actor: builds the Work once, then runs every batch it is given."""
 
-    def __init__(self, work: bytes, config):
+    def __init__(self, work: bytes, config, workers: int):
         self.work: Work = pickle.loads(work)
-        self.work.setup(WorkerView(config))
+        self.work.setup(WorkerView(config, workers=workers))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = []

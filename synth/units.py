@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kgsynth.embeddings import shared_embedder
+from kgsynth.embeddings import encode_on, shared_embedder
 from kgsynth.errors import KgsynthError
 from kgsynth.text import split_sentences
 
@@ -110,7 +110,7 @@ def _cached_vectors(ws, chunks: list) -> dict[str, np.ndarray]:
         cache = dict(zip(data["ids"].tolist(), data["vectors"], strict=True))
     todo = [c for c in chunks if c.id not in cache]
     if todo:
-        vectors = shared_embedder().encode([c.text for c in todo])
+        vectors = encode_on(getattr(ws, "engine", None), [c.text for c in todo])
         cache.update(zip([c.id for c in todo], vectors, strict=True))
         ids = list(cache)
         tmp = path.with_suffix(".tmp.npz")
@@ -123,14 +123,15 @@ def text_vectors(ws, texts: list[str], chunk_chars: int | None = None) -> np.nda
     """Embed free texts; long ones are split into chunk-sized pieces and averaged (like documents)."""
     if not texts:
         return np.zeros((0, shared_embedder().dim), dtype=np.float32)
+    engine = getattr(ws, "engine", None)  # the workspace's engine embeds (ws may be None)
     if not chunk_chars:
-        return shared_embedder().encode(texts)
+        return encode_on(engine, texts)
     pieces, owner = [], []
     for i, text in enumerate(texts):
         for piece in split_pieces(text, chunk_chars):
             pieces.append(piece)
             owner.append(i)
-    vecs = shared_embedder().encode(pieces)
+    vecs = encode_on(engine, pieces)
     out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
     np.add.at(out, np.asarray(owner), vecs)
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)

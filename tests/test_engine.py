@@ -92,6 +92,7 @@ def test_engine_setting_from_toml_env_and_cli(tmp_path, monkeypatch):
 
 def test_cli_global_options_reach_the_workspace(tmp_path, monkeypatch):
     monkeypatch.setenv("KGSYNTH_RAY_ADDRESS", "from-env:1")
+    Workspace(tmp_path).close()  # reading commands need an existing workspace
     ctx = cli.make_context("kgsynth", ["-w", str(tmp_path), "--engine", "ray", "graph", "stats"])
     with ctx:
         ctx.invoke(cli.callback, **ctx.params)
@@ -100,7 +101,8 @@ def test_cli_global_options_reach_the_workspace(tmp_path, monkeypatch):
     ws.close()
 
 
-def test_embeddings_cut_into_batches_are_bit_identical(tmp_path):
+def test_embeddings_cut_into_batches_are_bit_identical(tmp_path, monkeypatch):
+    monkeypatch.setattr("kgsynth.embeddings.ENGINE_MIN_TEXTS", 0)  # a few texts, many batches
     texts = [
         p.read_text(encoding="utf-8", errors="replace")[: 40 + 9 * i]
         for i, (p, _) in enumerate(bbc_files(8))
@@ -160,3 +162,19 @@ def test_ingest_in_many_batches_stores_the_same_graph(tmp_path, nlp):
         digests.append(graph_digest(ws))
         ws.close()
     assert digests[0] == digests[1] and len(digests[0]["entities"]) > 50
+
+
+def test_a_server_generators_limits_are_shared_out_among_engine_workers():
+    from kgsynth.config import Config, GeneratorConfig
+    from kgsynth.engine import WorkerView
+    from kgsynth.generators import make_generator
+
+    server = GeneratorConfig(
+        kind="openai", base_url="http://127.0.0.1:9/v1", model="m", concurrency=8, rpm=600
+    )
+    config = Config(generators={"srv": server})
+    whole = make_generator(WorkerView(config), "srv").inner
+    share = make_generator(WorkerView(config, workers=4), "srv").inner
+    assert (whole.config.concurrency, whole.rpm.capacity) == (8, 600)
+    assert (share.config.concurrency, share.rpm.capacity, share.tpm) == (2, 150, None)
+    assert share.params() == whole.params()  # the same cache keys and provenance

@@ -59,8 +59,11 @@ def generator_config(ws: Workspace, name: str, **overrides: Any) -> tuple[str, G
 
 
 def make_generator(ws: Workspace, name: str = "template", **overrides: Any) -> CachedGenerator:
-    """A generator by name (built-in kind or a [generators.<name>] config entry), cached in the catalog."""
+    """A generator by name (built-in kind or a [generators.<name>] config entry), cached in the catalog.
+
+    On one of several engine workers (a WorkerView), the config's limits are that worker's share."""
     kind, config = generator_config(ws, name, **overrides)
+    config = config.shared_by(getattr(ws, "workers", 1))
     inner = GENERATORS.get(kind)(config)
     engine = getattr(ws, "engine", None)  # an engine worker's view of the workspace has none
     return CachedGenerator(inner, ws.catalog, batch_size=config.batch_size, engine=engine)

@@ -257,10 +257,11 @@ class SemanticDedup(Filter):
         self.threshold = threshold
 
     def apply(self, examples: list[Example], ctx: CleanContext):
-        from kgsynth.embeddings import shared_embedder
+        from kgsynth.embeddings import encode_on
 
         if not examples:
             return [], []
-        vectors = shared_embedder().encode([example_text(e) for e in examples], ctx.progress)
+        texts = [example_text(e) for e in examples]
+        vectors = encode_on(getattr(ctx.ws, "engine", None), texts, ctx.progress)
         pairs = sorted(semantic_pairs(vectors, self.threshold))
         return _drop_grouped(examples, pairs, "semantic duplicate")

@@ -48,13 +48,14 @@ class LabelNoise(Filter):
         self.max_label_prob, self.min_pred_prob = max_label_prob, min_pred_prob
 
     def apply(self, examples: list[Example], ctx: CleanContext):
-        from kgsynth.embeddings import shared_embedder
+        from kgsynth.embeddings import encode_on
 
         labeled = [i for i, e in enumerate(examples) if e.label is not None]
         counts = Counter(examples[i].label for i in labeled)
         if len(counts) < 2 or min(counts.values()) < 2:
             return list(examples), []
-        vectors = shared_embedder().encode([examples[i].input for i in labeled], ctx.progress)
+        texts = [examples[i].input for i in labeled]
+        vectors = encode_on(getattr(ctx.ws, "engine", None), texts, ctx.progress)
         classes, proba = out_of_fold_proba(
             vectors, [examples[i].label for i in labeled], self.folds
         )

@@ -1,15 +1,18 @@
 """Ingest: files → documents → chunks → extraction → entity resolution → catalog + graph store.
 
 Re-ingesting an unchanged document does nothing; a changed one (same source, new content) has its old
-chunks and every fact drawn from them removed before the new version is written. Each batch writes the
-graph first and the catalog last, so a document recorded in the catalog always has its facts stored
-(an interrupted ingest re-does at most one batch on the next run).
+chunks and every fact drawn from them removed before the new version is written. Each batch commits
+its documents and its graph writes together in the catalog, then writes the graph (kg/commit.py): a
+killed ingest, resumed or re-run, ends with the same graph as an uninterrupted one. One ingest writes a
+workspace at a time (the workspace write lock); a second one fails with a line naming the first.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,12 +20,14 @@ from pydantic import Field
 from tqdm import tqdm
 
 from kg.chunking import chunk_document, owned_start
+from kg.commit import GraphLog
 from kg.documents import Skipped, iter_documents, list_files
 from kg.extract import Extractor, make_extractor
 from kg.resolve import Resolution, Resolver
 from kgsynth.engine import Work, WorkerView
 from kgsynth.errors import InputError
 from kgsynth.ids import content_id
+from kgsynth.lock import write_lock
 from kgsynth.types import (
     Chunk,
     Document,
@@ -30,6 +35,7 @@ from kgsynth.types import (
     Extraction,
     GraphBatch,
     Mention,
+    MergeDecision,
     Record,
     Relation,
     Triple,
@@ -82,29 +88,36 @@ def ingest(
     on_error: str = "skip",
     progress: Progress | None = None,
     batch_docs: int | None = None,
+    holder: str | None = None,
+    wait: float = 0.0,
 ) -> IngestReport:
-    """Ingest files and folders into the workspace's catalog and graph store."""
+    """Ingest files and folders into the workspace's catalog and graph store.
+
+    Holds the workspace write lock throughout (`holder` names this writer to others; `wait` is how
+    long to wait for another writer first) and first replays batches a crashed ingest left unwritten.
+    """
     if on_error not in ("skip", "raise"):
         raise InputError(f"on_error must be 'skip' or 'raise', not {on_error!r}")
     started = time.perf_counter()
     report = IngestReport()
     if isinstance(paths, str | Path):
         paths = [paths]
-    pending = _changed_documents(
-        ws, paths, report, text_col=text_col, field=field, on_error=on_error
-    )
-    if pending:
-        _ingest_pending(ws, pending, report, extractors, on_error, progress, batch_docs)
+    with write_lock(ws.path, holder or f"an ingest (pid {os.getpid()})", wait):
+        log = GraphLog(ws)
+        log.recover()
+        pending = _changed_documents(
+            ws, paths, report, text_col=text_col, field=field, on_error=on_error
+        )
+        if pending:
+            _ingest_pending(ws, log, pending, report, extractors, on_error, progress, batch_docs)
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 
 
-def _ingest_pending(ws, pending, report, extractors, on_error, progress, batch_docs) -> None:
+def _ingest_pending(ws, log, pending, report, extractors, on_error, progress, batch_docs) -> None:
     """Analyse the new/changed documents on the engine; resolve and commit them batch by batch."""
     cfg = ws.config.ingest
-    resolver = Resolver.from_store(
-        ws.store, embedder=_embedder(ws), threshold=cfg.embedding_threshold
-    )
+    resolver = log.resolver(embedder=_embedder(ws), threshold=cfg.embedding_threshold)
     size = batch_docs or (500 if cfg.processes > 1 else 200)
     entity_ids: set[str] = set()
     relation_ids: set[str] = set()
@@ -123,17 +136,20 @@ def _ingest_pending(ws, pending, report, extractors, on_error, progress, batch_d
             ]
             analysed = {entry[0].id: result for entry, result, _ in group}
             try:
-                if batch:
-                    ents, rels = _ingest_batch(ws, batch, analysed, resolver, report)
-                    entity_ids |= ents
-                    relation_ids |= rels
-            except Exception as e:
+                prepared = _prepare_batch(ws, batch, analysed, resolver) if batch else None
+            except Exception as e:  # resolution failed: skip the batch, keep what is stored
                 if on_error == "raise":
                     raise
                 reason = f"ingest failed: {type(e).__name__}: {e}"
                 report.skipped += [Skipped(path=doc.source, reason=reason) for doc, _ in batch]
+                prepared = None
+            if prepared is not None:  # a catalog or store failure stops the ingest (nothing lost)
+                ents, rels = _commit_batch(ws, log, batch, prepared, resolver, report)
+                entity_ids |= ents
+                relation_ids |= rels
             bar.update(len(group))
     bar.close()
+    log.prune()
     report.entities, report.relations = len(entity_ids), len(relation_ids)
 
 
@@ -244,37 +260,56 @@ class _Router:
         return out
 
 
-def _ingest_batch(
-    ws, batch, analysed: dict, resolver: Resolver, report: IngestReport
-) -> tuple[set, set]:
+@dataclass
+class _Prepared:
+    """One resolved batch, ready to commit."""
+
+    chunks_of: dict[str, list[Chunk]]
+    mentions: list[Mention]
+    triples: list[Triple]
+    merges: list[MergeDecision]
+    removed: list[str]  # chunk ids of the document versions this batch replaces
+    graph: GraphBatch
+
+
+def _prepare_batch(ws, batch, analysed: dict, resolver: Resolver) -> _Prepared:
     chunks_of = {doc.id: analysed[doc.id][0] for doc, _ in batch}
-    chunks = [c for cs in chunks_of.values() for c in cs]
-    by_id = {c.id: c for c in chunks}
+    by_id = {c.id: c for cs in chunks_of.values() for c in cs}
     extractions = {cid: x for doc, _ in batch for cid, x in analysed[doc.id][1].items()}
     kept, span_owner, owned = _own_mentions(chunks_of, extractions)
     res = resolver.resolve(list(kept.values()), by_id)
     triples, relations = _relations(extractions, owned, span_owner, res)
-    entities = [e for e in res.entities.values()]
-    for _, old_id in batch:
-        if old_id is not None:
-            ws.store.remove_chunks([c.id for c in ws.catalog.chunks(old_id)])
-    ws.store.write(GraphBatch(entities=entities, relations=relations))
-    mentions = [m for x in kept.values() for m in x.mentions]
+    return _Prepared(
+        chunks_of=chunks_of,
+        mentions=[m for x in kept.values() for m in x.mentions],
+        triples=triples,
+        merges=res.merges,
+        removed=[c.id for _, old in batch if old is not None for c in ws.catalog.chunks(old)],
+        graph=GraphBatch(entities=list(res.entities.values()), relations=relations),
+    )
+
+
+def _commit_batch(
+    ws, log: GraphLog, batch, p: _Prepared, resolver: Resolver, report: IngestReport
+) -> tuple[set, set]:
+    """Documents, extractions, merges and the logged graph writes in one transaction; then the graph."""
     with ws.catalog.transaction():
         for doc, old_id in batch:
             if old_id is not None:
                 ws.catalog.delete_document(old_id)
-            ws.catalog.save_document(doc, chunks_of[doc.id])
-        ws.catalog.save_extractions(mentions, triples)
-        ws.catalog.save_merges(res.merges)
+            ws.catalog.save_document(doc, p.chunks_of[doc.id])
+        ws.catalog.save_extractions(p.mentions, p.triples)
+        ws.catalog.save_merges(p.merges)
+        seq = log.commit(p.removed, p.graph, resolver)
+    log.apply(seq, p.removed, p.graph)
     report.added += sum(1 for _, old in batch if old is None)
     report.replaced += sum(1 for _, old in batch if old is not None)
     report.documents += len(batch)
-    report.chunks += len(chunks)
-    report.mentions += len(mentions)
-    report.triples += len(triples)
-    report.merges += len(res.merges)
-    return set(res.entities), {r.id for r in relations}
+    report.chunks += sum(len(cs) for cs in p.chunks_of.values())
+    report.mentions += len(p.mentions)
+    report.triples += len(p.triples)
+    report.merges += len(p.merges)
+    return {e.id for e in p.graph.entities}, {r.id for r in p.graph.relations}
 
 
 def _own_mentions(chunks_of: dict[str, list[Chunk]], extractions: dict[str, Extraction]):

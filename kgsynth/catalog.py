@@ -1,21 +1,25 @@
 """The workspace catalog: one SQLite file with ordered, named migrations.
 
 It holds documents, chunks, extracted mentions and triples, entity merge decisions, dataset versions
-and their examples, review decisions, jobs and their logs, and the generation cache. Every write goes
-through a transaction; readers open their own connection (WAL mode), so a worker process and the UI can
-share one catalog.
+and their examples, review decisions, jobs and their logs, the generation cache, and the graph
+write-ahead log (each ingest batch's graph writes, committed with its documents; see kg/commit.py).
+Every write goes through a transaction; readers open their own connection (WAL mode), so a worker
+process and the UI can share one catalog. A catalog on a read-only disk opens read-only: reading
+works and a write fails with one line (:class:`WorkspaceError`), as does a write to a full disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kgsynth.errors import NotFoundError
+from kgsynth.errors import NotFoundError, WorkspaceError
 from kgsynth.types import (
     Chunk,
     DatasetVersion,
@@ -91,15 +95,32 @@ MIGRATIONS: list[tuple[str, str]] = [
             cancel_requested INTEGER NOT NULL DEFAULT 0, updated_at TEXT);
         """,
     ),
+    (
+        "0006_graph_log",
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('workspace_id', lower(hex(randomblob(16))));
+        CREATE TABLE graph_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, store TEXT NOT NULL,
+            data BLOB NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX graph_log_store ON graph_log(store, seq);
+        CREATE TABLE ingest_state (store TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+            data BLOB NOT NULL);
+        """,
+    ),
 ]
+SQLITE_BUSY, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 8, 10, 13, 14
 
 
 class Catalog:
     """Typed access to the workspace's SQLite catalog."""
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path).absolute()
+        self.read_only = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"cannot create {self.path.parent}: {e.strerror or e}") from e
         self._local = threading.local()
         self.migrate()
 
@@ -109,12 +130,51 @@ class Catalog:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
+            conn = self._local.conn = self._connect()
         return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as e:
+            conn.close()
+            if not self.path.exists() or os.access(self.path.parent, os.W_OK):
+                raise self._error(e, "open") from e
+            return self._connect_read_only(e)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _connect_read_only(self, cause: sqlite3.Error) -> sqlite3.Connection:
+        """A read-only disk: open read-only (``immutable`` when SQLite cannot make its -shm file)."""
+        for mode in ("mode=ro", "immutable=1"):
+            conn = sqlite3.connect(f"{self.path.as_uri()}?{mode}", uri=True, isolation_level=None)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error:
+                conn.close()
+                continue
+            self.read_only = True
+            return conn
+        raise self._error(cause, "open")
+
+    def _error(self, e: sqlite3.Error, doing: str = "write") -> WorkspaceError:
+        """One line for what a user can fix: a read-only or full disk, a lock held too long."""
+        code = getattr(e, "sqlite_errorcode", 0) & 0xFF
+        if code == SQLITE_FULL:
+            return WorkspaceError(
+                f"no space left on the disk holding {self.path} (mounted at "
+                f"{_mount_point(self.path)}); free some space and retry"
+            )
+        if code == SQLITE_READONLY or self.read_only:
+            return WorkspaceError(
+                f"{self.path} is read-only: reading works, writing does not; "
+                "use a writable workspace (-w DIR)"
+            )
+        if code == SQLITE_BUSY:
+            return WorkspaceError(f"{self.path} stayed locked by another process; retry")
+        return WorkspaceError(f"cannot {doing} {self.path}: {e}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -122,19 +182,30 @@ class Catalog:
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        if self.read_only:
+            raise self._error(sqlite3.OperationalError("read-only"))
         try:
+            conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as e:
+            if conn.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and _is_storage_error(e):
+                raise self._error(e) from e
             raise
 
     def migrate(self) -> list[str]:
         conn = self.conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-        )
+        if self.read_only:  # readers of an older catalog still work; writes fail anyway
+            return []
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
+        except sqlite3.OperationalError as e:
+            raise self._error(e, "create") from e
         done = {r[0] for r in conn.execute("SELECT name FROM migrations")}
         applied = []
         for name, sql in MIGRATIONS:
@@ -442,6 +513,49 @@ class Catalog:
         ]
         return rows[-tail:] if tail else rows
 
+    # ------------------------------------------------------------ graph write-ahead log
+
+    def workspace_id(self) -> str:
+        """A random id made with the catalog: names this workspace in a shared graph database."""
+        return self.conn.execute("SELECT value FROM meta WHERE key = 'workspace_id'").fetchone()[0]
+
+    def log_graph_batch(self, store: str, data: bytes) -> int:
+        """Append one batch of graph writes for `store`; returns its sequence number.
+
+        Call it inside the transaction that saves the batch's documents, so both commit together.
+        """
+        with self.transaction() as tx:
+            cur = tx.execute(
+                "INSERT INTO graph_log (store, data, created_at) VALUES (?, ?, ?)",
+                (store, data, utcnow()),
+            )
+            return int(cur.lastrowid)
+
+    def graph_log(self, store: str, after: int) -> Iterator[tuple[int, bytes]]:
+        """The logged batches of `store` with a sequence number above `after`, in order."""
+        rows = self.conn.execute(
+            "SELECT seq FROM graph_log WHERE store = ? AND seq > ? ORDER BY seq", (store, after)
+        ).fetchall()
+        for (seq,) in rows:  # one batch in memory at a time
+            row = self.conn.execute("SELECT data FROM graph_log WHERE seq = ?", (seq,)).fetchone()
+            yield seq, row[0]
+
+    def prune_graph_log(self, store: str, upto: int) -> None:
+        """Forget the logged batches that the store holds durably (sequence <= `upto`)."""
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM graph_log WHERE store = ? AND seq <= ?", (store, upto))
+
+    def save_ingest_state(self, store: str, seq: int, data: bytes) -> None:
+        """The ingest state (entity resolver) after batch `seq` of `store`; replaces the last one."""
+        with self.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO ingest_state VALUES (?, ?, ?)", (store, seq, data))
+
+    def ingest_state(self, store: str) -> tuple[int, bytes] | None:
+        row = self.conn.execute(
+            "SELECT seq, data FROM ingest_state WHERE store = ?", (store,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
     # ------------------------------------------------------------ generation cache
 
     def cache_get(self, key: str) -> str | None:
@@ -456,6 +570,21 @@ class Catalog:
                 "INSERT OR REPLACE INTO generation_cache VALUES (?, ?, ?, ?, ?)",
                 (key, generator, request, completion, utcnow()),
             )
+
+
+def _is_storage_error(e: sqlite3.Error) -> bool:
+    code = getattr(e, "sqlite_errorcode", 0) & 0xFF
+    return code in (SQLITE_BUSY, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN)
+
+
+def _mount_point(path: Path) -> Path:
+    """The mount point of the file system that holds `path` (the disk to name in an error)."""
+    path = path if path.exists() else path.parent
+    with contextlib.suppress(OSError):
+        dev = path.stat().st_dev
+        while path.parent != path and path.parent.stat().st_dev == dev:
+            path = path.parent
+    return path
 
 
 def _document(row) -> Document:

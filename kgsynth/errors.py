@@ -8,6 +8,8 @@ KgsynthError                 base; the CLI and the UI show its message as one li
 ├── GeneratorError           a generator or its server failed
 ├── JobError                 a job could not be started, cancelled or resumed
 ├── EngineError              the execution engine (a Ray cluster) is unreachable or a batch failed
+├── WorkspaceError           the workspace cannot be written now: read-only, disk full, or another
+│                            process (named in the message) is writing it
 └── MissingDependencyError   an optional package is not installed (says what to install)
 """
 
@@ -43,6 +45,10 @@ class JobError(KgsynthError):
 
 
 class EngineError(KgsynthError):
+    pass
+
+
+class WorkspaceError(KgsynthError):
     pass
 
 

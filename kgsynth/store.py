@@ -57,7 +57,25 @@ class GraphStore(ABC):
 
     @abstractmethod
     def clear(self) -> None:
-        """Delete the whole graph."""
+        """Delete the whole graph (and the log positions it holds)."""
+
+    # ------------------------------------------------------------ the ingest log (kg/commit.py)
+
+    @property
+    def identity(self) -> str:
+        """Which graph this is, for the workspace's graph log (e.g. a Neo4j URI and database)."""
+        return self.name
+
+    @abstractmethod
+    def log_position(self, workspace_id: str) -> int:
+        """The last logged ingest batch of the workspace that this graph holds (0: none)."""
+
+    @abstractmethod
+    def set_log_position(self, workspace_id: str, seq: int) -> None:
+        """Record that the graph holds the workspace's logged batches up to `seq`.
+
+        Durable together with the graph's own data: after a crash, the graph and its position agree.
+        """
 
     # ------------------------------------------------------------ reading
 

@@ -4,10 +4,11 @@ Persistence: one pickle file (``graph.pkl``) written atomically (temp file + ``o
 crash never leaves a half-written graph. Every ``write()``/``remove_chunks()``/``clear()`` flushes
 at once, unless it runs inside ``with store.bulk():`` — then the file is written when the block
 ends and at most every ``BULK_FLUSH_S`` seconds inside it (ingest of many batches: a few rewrites,
-not one per batch, and a crash loses at most a minute of graph writes). ``close()`` flushes too.
-Readers reload when another process (a job worker) replaced the file. Single writer per workspace:
-two processes writing at once overwrite each other's changes. The file is a pickle: open only
-workspaces you trust.
+not one per batch). The file also holds the store's position in the workspace's graph log, so after
+a crash ingest replays the logged batches the file does not hold yet (kg/commit.py): nothing is lost.
+``close()`` flushes too. Readers reload when another process (a job worker) replaced the file. One
+writer per workspace: ingest holds the workspace write lock (kgsynth/lock.py). The file is a pickle:
+open only workspaces you trust.
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class EmbeddedStore(GraphStore):
         self._names: dict[str, set[str]] = {}  # lower-cased name/alias -> entity ids
         self._sorted_names: list[str] | None = None
         self._by_chunk: dict[str, tuple[set[str], set[str]]] | None = None  # chunk -> (eids, rids)
+        self._log: dict[str, int] = {}  # workspace id -> last graph-log batch held
         self._dirty = False
         self._flushed_at = time.monotonic()
         self._file_sig: tuple | None = None  # (inode, mtime, size) of the file last read/written
@@ -163,6 +165,7 @@ class EmbeddedStore(GraphStore):
         self._entities = data["entities"]
         self._counts = data["counts"]
         self._relations = data["relations"]
+        self._log = data.get("log", {})
         self._file_sig = sig
         with _no_gc():
             for eid, row in self._entities.items():
@@ -172,23 +175,28 @@ class EmbeddedStore(GraphStore):
         """Write the graph file now (atomically) if anything changed."""
         if not self._dirty or self.directory is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         data = {
             "format": FORMAT,
             "graph": self.graph,
             "entities": self._entities,
             "counts": self._counts,
             "relations": self._relations,
+            "log": self._log,
         }
-        fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.directory)
+        tmp = None
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as f:
                 pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as e:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(e, OSError):
+                raise StoreError(f"cannot write the graph to {self.path}: {e.strerror or e}") from e
             raise
         self._file_sig = _signature(os.stat(self.path))
         self._dirty = False
@@ -352,8 +360,17 @@ class EmbeddedStore(GraphStore):
         self._counts.pop(eid, None)
         self.graph.remove_node(eid)
 
+    def log_position(self, workspace_id: str) -> int:
+        self._sync()
+        return self._log.get(workspace_id, 0)
+
+    def set_log_position(self, workspace_id: str, seq: int) -> None:
+        self._log[workspace_id] = seq
+        self._changed()
+
     def clear(self) -> None:
         self.graph.clear()
+        self._log.clear()
         self._entities.clear()
         self._counts.clear()
         self._relations.clear()

@@ -14,6 +14,7 @@ read transactions, the console (:meth:`Neo4jStore.query`) too, after refusing wr
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +37,11 @@ SCHEMA = [
 ]
 SLICE = 1000  # rows per write transaction
 PAGE = 1000  # rows per page when iterating
+RETRY_S = 5.0  # the driver retries a failed transaction this long (its default, 30 s, hides a dead server)
+CONNECT_S = 10.0
+
+# The driver logs every retry as a warning; the failure itself reaches the user as one StoreError.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 Q_ENTITIES_BY_ID = "UNWIND $ids AS id MATCH (e:Entity {id: id}) RETURN e"
 Q_RELATIONS_BY_ID = (
@@ -158,7 +164,11 @@ class Neo4jStore(GraphStore):
         self._neo4j = neo4j
         try:
             self.driver = neo4j.GraphDatabase.driver(
-                uri, auth=(user, password), notifications_min_severity="OFF"
+                uri,
+                auth=(user, password),
+                notifications_min_severity="OFF",
+                max_transaction_retry_time=RETRY_S,
+                connection_timeout=CONNECT_S,
             )
             self.driver.verify_connectivity()
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError) as e:
@@ -178,6 +188,10 @@ class Neo4jStore(GraphStore):
     def close(self) -> None:
         self.driver.close()
 
+    @property
+    def identity(self) -> str:
+        return f"neo4j {self.uri} {self.database}"
+
     # ------------------------------------------------------------ transactions
 
     def _session(self):
@@ -189,6 +203,8 @@ class Neo4jStore(GraphStore):
                 return s.execute_write(fn)
         except self._neo4j.exceptions.Neo4jError as e:
             raise StoreError(f"Neo4j write failed: {e.message}") from e
+        except (self._neo4j.exceptions.DriverError, OSError) as e:
+            raise self._unreachable(e) from e
 
     def _read(self, cypher: str, **params) -> list:
         def work(tx):
@@ -199,6 +215,12 @@ class Neo4jStore(GraphStore):
                 return s.execute_read(work)
         except self._neo4j.exceptions.Neo4jError as e:
             raise StoreError(f"Neo4j read failed: {e.message}") from e
+        except (self._neo4j.exceptions.DriverError, OSError) as e:
+            raise self._unreachable(e) from e
+
+    def _unreachable(self, e: Exception) -> StoreError:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        return StoreError(f"Neo4j at {self.uri} is unreachable ({reason}); start it and retry")
 
     # ------------------------------------------------------------ writing
 
@@ -233,7 +255,21 @@ class Neo4jStore(GraphStore):
         if chunk_ids:
             self._run_write(lambda tx: _remove_chunks(tx, sorted(set(chunk_ids))))
 
+    def log_position(self, workspace_id: str) -> int:
+        recs = self._read(
+            "MATCH (m:KgsynthLog {workspace: $w}) RETURN m.seq AS seq", w=workspace_id
+        )
+        return int(recs[0]["seq"]) if recs else 0
+
+    def set_log_position(self, workspace_id: str, seq: int) -> None:
+        self._run_write(
+            lambda tx: tx.run(
+                "MERGE (m:KgsynthLog {workspace: $w}) SET m.seq = $seq", w=workspace_id, seq=seq
+            ).consume()
+        )
+
     def clear(self) -> None:
+        self._run_write(lambda tx: tx.run("MATCH (m:KgsynthLog) DELETE m").consume())
         while True:
             n = self._run_write(
                 lambda tx: tx.run(

@@ -59,16 +59,21 @@ class JobContext:
         job: Job,
         min_interval: float = 0.5,
         echo: Callable[[str], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ):
         self.ws = ws
         self.job = job
         self.echo = echo
+        self.on_progress = on_progress
         self.checkpoint_dir = checkpoint_dir(ws, job.id)
         self._min_interval = min_interval
         self._last = 0.0
 
     def progress(self, done: int, total: int, message: str = "") -> None:
-        """Record progress (throttled) and stop here if the job was cancelled."""
+        """Record progress (throttled) and stop here if the job was cancelled; `on_progress`
+        (a terminal bar, for a job run in the CLI) sees every call."""
+        if self.on_progress:
+            self.on_progress(done, total)
         now = time.monotonic()
         if now - self._last < self._min_interval and done < total:
             return
@@ -129,8 +134,15 @@ def create_job(ws: Workspace, kind: str, params: dict | None = None) -> Job:
     return job
 
 
-def execute(ws: Workspace, job_id: str, echo: Callable[[str], None] | None = None) -> Job:
-    """Run a job's kind in this process and record the outcome; returns the final record."""
+def execute(
+    ws: Workspace,
+    job_id: str,
+    echo: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    reraise: bool = False,
+) -> Job:
+    """Run a job's kind in this process and record the outcome; returns the final record.
+    `reraise` raises a failure after recording it (the CLI shows it as its own error)."""
     load_kinds()
     job = ws.catalog.update_job(
         job_id,
@@ -140,7 +152,7 @@ def execute(ws: Workspace, job_id: str, echo: Callable[[str], None] | None = Non
         finished_at=None,
         error=None,
     )
-    ctx = JobContext(ws, job, echo=echo)
+    ctx = JobContext(ws, job, echo=echo, on_progress=on_progress)
     ctx.log(f"started {job.kind} (pid {os.getpid()})")
     try:
         ctx.check_cancelled()
@@ -155,7 +167,12 @@ def execute(ws: Workspace, job_id: str, echo: Callable[[str], None] | None = Non
     except Exception as e:
         ctx.log(traceback.format_exc().rstrip())
         msg = str(e) if isinstance(e, KgsynthError) else f"{type(e).__name__}: {e}"
-        return ws.catalog.update_job(job_id, state=JobState.failed, error=msg, finished_at=utcnow())
+        failed = ws.catalog.update_job(
+            job_id, state=JobState.failed, error=msg, finished_at=utcnow()
+        )
+        if reraise:
+            raise
+        return failed
     ctx.log("succeeded")
     job = ws.catalog.job(job_id)
     return ws.catalog.update_job(
@@ -168,10 +185,17 @@ def execute(ws: Workspace, job_id: str, echo: Callable[[str], None] | None = Non
 
 
 def run_inline(
-    ws: Workspace, kind: str, params: dict | None = None, echo: Callable[[str], None] | None = None
+    ws: Workspace,
+    kind: str,
+    params: dict | None = None,
+    echo: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    reraise: bool = False,
 ) -> Job:
-    """Create a job and run it in this process (tests, `--wait`); `echo` also gets its log lines."""
-    return execute(ws, create_job(ws, kind, params).id, echo=echo)
+    """Create a job and run it in this process (the CLI, tests, `--wait`): a job row like the
+    app's. `echo` also gets its log lines, `on_progress` its progress; see :func:`execute`."""
+    job = create_job(ws, kind, params)
+    return execute(ws, job.id, echo=echo, on_progress=on_progress, reraise=reraise)
 
 
 def _spawn(ws: Workspace, job: Job) -> Job:

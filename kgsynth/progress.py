@@ -7,6 +7,7 @@ a terminal the callback writes one line at most every ``every_s`` seconds, and a
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +22,15 @@ def progress_bar(label: str, stream: IO[str] | None = None, every_s: float = 10.
     if _is_terminal(stream):
         return _tqdm_bar(label, stream)
     return _line_printer(label, stream, every_s)
+
+
+def quiet_library_bars(stream: IO[str]) -> None:
+    """Off a terminal, turn off the tqdm bars of the libraries underneath (model loading in
+    transformers, Hugging Face downloads, the Trainer): they would be carriage-return noise in a
+    log. Environment variables are those libraries' own switch, read when they start a bar."""
+    if not _is_terminal(stream):
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _is_terminal(stream: IO[str]) -> bool:

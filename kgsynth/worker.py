@@ -11,6 +11,7 @@ import signal
 import sys
 
 from kgsynth.jobs import JobCancelled, execute
+from kgsynth.progress import quiet_library_bars
 from kgsynth.workspace import Workspace
 
 
@@ -26,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet_library_bars(sys.stdout)  # the worker writes to its log file
     signal.signal(signal.SIGTERM, _on_sigterm)
-    ws = Workspace(args[0])
+    ws = Workspace(args[0], create=False)
     print(f"worker pid {os.getpid()} running job {args[1]}", flush=True)
     try:
         job = execute(ws, args[1])

@@ -1,7 +1,10 @@
 """Export a dataset version as training files: Alpaca, ShareGPT, OpenAI chat, classification
 JSONL/CSV, Parquet, or a Hugging Face datasets directory; with a seeded, stratified train/dev/test
 split in which no near-duplicate pair (nor an augmented example and its parent) crosses splits, a
-dataset card (README.md) and a LLaMA-Factory ``dataset_info.json``. Written to a temporary directory
+dataset card (README.md) and a LLaMA-Factory ``dataset_info.json``. Each row carries its example's id
+and provenance (:mod:`synth.provenance`) in a ``meta`` field, or in a sidecar ``<split>.meta.jsonl``
+keyed by id for a format that allows no extra field; ``provenance=False`` leaves it out. Closed-book
+questions never cite a passage the record does not hold. Written to a temporary directory
 first, then renamed into place. The examples are streamed from the version (its Parquet shards, or
 the catalog): the split needs only each example's id, stratum, text and parents, and the line
 formats write row by row.
@@ -10,19 +13,21 @@ formats write row by row.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 import shutil
 import uuid
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from kgsynth.registry import Registry
 from kgsynth.types import DatasetVersion, Example, Record
+from synth.provenance import ProvenanceMeta, prompt_text
 
 SPLITS = ("train", "dev", "test")
 EXPORTERS: Registry[type[Exporter]] = Registry("exporters")
@@ -32,6 +37,7 @@ class ExportResult(Record):
     path: Path
     files: list[Path]
     counts: dict[str, int]
+    warnings: list[str] = []  # e.g. an empty split
 
 
 def _is_classification(e: Example) -> bool:
@@ -43,7 +49,7 @@ def instruction_for(e: Example, labels: list[str]) -> tuple[str, str, str]:
     if _is_classification(e):
         task = "Classify the text" if e.task == "classify" else f"Task {e.task}: label the text"
         return f"{task}. Answer with one of: {', '.join(labels)}.", e.input, e.label or ""
-    return e.input, "", e.output or ""
+    return prompt_text(e), "", e.output or ""
 
 
 class Exporter(ABC):
@@ -53,10 +59,19 @@ class Exporter(ABC):
     ext: ClassVar[str] = "jsonl"
     llamafactory: ClassVar[dict[str, Any]] = {}
     streams: ClassVar[bool] = False  # True: write() takes the rows as an iterator, one by one
+    # Where provenance goes: "column" (`id` and `meta` fields in each row) or "sidecar" (the
+    # format allows no extra field: <split>.meta.jsonl, one line per row, keyed by id).
+    provenance: ClassVar[str] = "column"
+    meta_as_text: ClassVar[bool] = False  # tabular formats hold `meta` as a JSON string
 
     @abstractmethod
     def row(self, e: Example, labels: list[str]) -> dict[str, Any]:
         """One output row for an example."""
+
+    def with_meta(self, row: dict[str, Any], e: Example, meta: dict[str, Any]) -> dict[str, Any]:
+        """The row with its example's id and provenance (the "column" way)."""
+        value = json.dumps(meta, ensure_ascii=False) if self.meta_as_text else meta
+        return {**row, "id": e.id, "meta": value}
 
     def write(self, rows: Iterable[dict[str, Any]], path: Path) -> Path:
         path = path.with_suffix("." + self.ext)
@@ -107,6 +122,7 @@ class ShareGPT(Exporter):
 class OpenAIChat(Exporter):
     name = "openai"
     streams = True
+    provenance = "sidecar"  # fine-tuning APIs reject unknown keys next to "messages"
     llamafactory = {
         "formatting": "sharegpt",
         "columns": {"messages": "messages"},
@@ -145,22 +161,25 @@ class ClassificationJsonl(Exporter):
 class ClassificationCsv(ClassificationJsonl):
     name = "csv"
     ext = "csv"
+    meta_as_text = True
 
     def write(self, rows, path):
         path = path.with_suffix(".csv")
+        rows = iter(rows)
+        first = next(rows, None)
         with path.open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["text", "label", "id", "confidence"])
+            w = csv.DictWriter(f, fieldnames=list(first or ["text", "label", "id", "confidence"]))
             w.writeheader()
-            w.writerows(rows)
+            w.writerows(itertools.chain([first] if first else [], rows))
         return path
 
 
 def flat_row(e: Example) -> dict[str, Any]:
-    """Every field of an example as a flat row (nested parts as JSON strings)."""
+    """Every field of an example as a flat row (provenance comes as the shared `meta` column)."""
     return {
         "id": e.id,
         "task": e.task,
-        "input": e.input,
+        "input": prompt_text(e),
         "output": e.output or "",
         "label": e.label or "",
         "lang": e.lang,
@@ -169,7 +188,6 @@ def flat_row(e: Example) -> dict[str, Any]:
         "parent_id": e.parent_id or "",
         "template_id": e.template_id or "",
         "generator": e.generator or "",
-        "provenance": e.provenance.model_dump_json(),
         "target": e.output if e.output is not None else (e.label or ""),
     }
 
@@ -178,6 +196,7 @@ def flat_row(e: Example) -> dict[str, Any]:
 class Parquet(Exporter):
     name = "parquet"
     ext = "parquet"
+    meta_as_text = True
     llamafactory = {"columns": {"prompt": "input", "response": "target"}}
 
     def row(self, e, labels):
@@ -309,9 +328,11 @@ def export(
     split: tuple[float, float, float] = (0.8, 0.1, 0.1),
     seed: int = 0,
     dedup_threshold: float = 0.7,
+    provenance: bool = True,
     progress=None,
 ) -> ExportResult:
-    """Write train/dev/test files of one format, README.md and dataset_info.json, atomically."""
+    """Write train/dev/test files of one format, README.md and dataset_info.json, atomically;
+    each example's provenance rides along unless `provenance` is False."""
     from synth.card import write_card
     from synth.versions import stream
 
@@ -322,15 +343,22 @@ def export(
     assigned = assign_splits(keys, split, seed, dedup_threshold, getattr(ws, "engine", None))
     labels = _labels(examples)
     counts = {s: assigned.count(s) for s in SPLITS}
+    warnings = split_warnings(keys, assigned, split, bool(labels))
+    meta_of = ProvenanceMeta(ws) if provenance else None
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
         written: dict[str, Path] = {}
+        sidecars: list[Path] = []
         for n, s in enumerate(SPLITS):
             if counts[s]:
-                part = (e for e, a in zip(examples, assigned, strict=True) if a == s)
-                rows = (exporter.row(e, labels) for e in part)
-                written[s] = exporter.write(rows if exporter.streams else list(rows), tmp / s)
+
+                def part(s=s) -> Iterator[Example]:
+                    return (e for e, a in zip(examples, assigned, strict=True) if a == s)
+
+                written[s] = _write_split(exporter, part, labels, tmp / s, meta_of)
+                if meta_of and exporter.provenance == "sidecar":
+                    sidecars.append(_write_sidecar(part(), tmp / f"{s}.meta.jsonl", meta_of))
             if progress:
                 progress(n + 1, len(SPLITS) + 1)
         exporter.finish(tmp, written)
@@ -355,10 +383,56 @@ def export(
             shutil.rmtree(tmp, ignore_errors=True)
     if progress:
         progress(len(SPLITS) + 1, len(SPLITS) + 1)
-    files = sorted(out / p.name for p in [*written.values()])
+    files = sorted(out / p.name for p in [*written.values(), *sidecars])
     return ExportResult(
-        path=out, files=[*files, out / "README.md", out / "dataset_info.json"], counts=counts
+        path=out,
+        files=[*files, out / "README.md", out / "dataset_info.json"],
+        counts=counts,
+        warnings=warnings,
     )
+
+
+def _write_split(
+    exporter: Exporter,
+    part: Callable[[], Iterator[Example]],
+    labels: list[str],
+    path: Path,
+    meta_of: ProvenanceMeta | None,
+) -> Path:
+    """One split's file; provenance in each row unless the format keeps it in a sidecar."""
+    if meta_of and exporter.provenance == "column":
+        rows = (exporter.with_meta(exporter.row(e, labels), e, meta_of(e)) for e in part())
+    else:
+        rows = (exporter.row(e, labels) for e in part())
+    return exporter.write(rows if exporter.streams else list(rows), path)
+
+
+def _write_sidecar(part: Iterable[Example], path: Path, meta_of: ProvenanceMeta) -> Path:
+    """<split>.meta.jsonl: one line per row of the split's file, in its order, keyed by id."""
+    with path.open("w", encoding="utf-8") as f:
+        for e in part:
+            f.write(json.dumps({"id": e.id, "meta": meta_of(e)}, ensure_ascii=False) + "\n")
+    return path
+
+
+def split_warnings(
+    keys: list[SplitKey], assigned: list[str], fractions, labeled: bool
+) -> list[str]:
+    """What a trainer must know about the split: a split asked for but empty, and (labeled
+    data) labels that a non-empty split lacks."""
+    out = []
+    strata = {k.stratum for k in keys}
+    for share, s in zip(fractions, SPLITS, strict=True):
+        have = {k.stratum for k, a in zip(keys, assigned, strict=True) if a == s}
+        if share > 0 and not have:
+            out.append(
+                f"the {s} split is empty: {len(keys)} examples are too few for the shares"
+                f" {'/'.join(f'{x:g}' for x in fractions)}; add examples or change --split"
+            )
+        elif labeled and strata - have:
+            missing = ", ".join(sorted(strata - have)[:10])
+            out.append(f"the {s} split has no example of: {missing}")
+    return out
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:

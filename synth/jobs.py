@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kgsynth.jobs import JobContext, job_kind
+from synth import export_squad  # noqa: F401  (registers the "squad" export format)
 
 
 def _version_result(version) -> dict[str, Any]:
@@ -32,6 +33,28 @@ def synth_classify_job(ctx: JobContext, schema: str, **options: Any) -> dict[str
 
     version = build_classification(ctx.ws, schema, progress=ctx.progress, **options)
     return _version_result(version)
+
+
+@job_kind("synth_entity_typing")
+def synth_entity_typing_job(ctx: JobContext, **options: Any) -> dict[str, Any]:
+    from synth.graph_tasks import build_entity_typing
+
+    return _version_result(build_entity_typing(ctx.ws, progress=ctx.progress, **options))
+
+
+@job_kind("synth_relations")
+def synth_relations_job(ctx: JobContext, **options: Any) -> dict[str, Any]:
+    from synth.graph_tasks import build_relation_classification
+
+    version = build_relation_classification(ctx.ws, progress=ctx.progress, **options)
+    return _version_result(version)
+
+
+@job_kind("review_apply")
+def review_apply_job(ctx: JobContext, version: str, **options: Any) -> dict[str, Any]:
+    from synth.review import apply_reviews
+
+    return _version_result(apply_reviews(ctx.ws, version, progress=ctx.progress, **options))
 
 
 @job_kind("annotate")
@@ -56,7 +79,11 @@ def clean_job(ctx: JobContext, version: str, **options: Any) -> dict[str, Any]:
     result = clean(ctx.ws, version, progress=ctx.progress, **options)
     ctx.artifact("report_md", result.report_md)
     ctx.artifact("report_json", result.report_json)
-    return {**_version_result(result.version), "report_md": str(result.report_md)}
+    return {
+        **_version_result(result.version),
+        "report_md": str(result.report_md),
+        "report_json": str(result.report_json),
+    }
 
 
 @job_kind("export")
@@ -65,6 +92,15 @@ def export_job(ctx: JobContext, version: str, format: str, **options: Any) -> di
 
     if options.get("out"):
         options["out"] = Path(options["out"])
+    if "split" in options:
+        options["split"] = tuple(options["split"])
     result = export(ctx.ws, version, format=format, progress=ctx.progress, **options)
     ctx.artifact("export", result.path)
-    return {"path": str(result.path), "counts": result.counts}
+    for warning in result.warnings:
+        ctx.log(f"warning: {warning}")
+    return {
+        "path": str(result.path),
+        "counts": result.counts,
+        "files": [str(f) for f in result.files],
+        "warnings": result.warnings,
+    }

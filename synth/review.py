@@ -7,15 +7,42 @@ was in its version, and ``apply_reviews`` writes a new version with the latest d
 
 from __future__ import annotations
 
+import difflib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from kgsynth.errors import InputError
 from kgsynth.ids import content_id
 from kgsynth.types import DatasetVersion, Example, ReviewDecision, utcnow
-from synth.versions import changed, derive, load
+from synth.versions import changed, derive, lineage, load
 
 ACTIONS = ("accept", "reject", "relabel", "edit")
+Progress = Callable[[int, int], None] | None
+
+
+def labels_of(ws, version: str | DatasetVersion) -> list[str]:
+    """The labels a reviewer may give: the label schema's (from the version's lineage), else those
+    the version's examples carry; empty for a set without labels (QA)."""
+    v = version if isinstance(version, DatasetVersion) else ws.catalog.dataset(version)
+    for ancestor in lineage(ws, v):
+        schema = ancestor.params.get("schema")
+        if isinstance(schema, dict) and schema.get("labels"):
+            return [spec["name"] for spec in schema["labels"] if spec.get("name")]
+    return sorted({e.label for e in load(ws, v)[1] if e.label})
+
+
+def check_label(label: str | None, labels: list[str]) -> str:
+    """`label` if it is one of `labels`; else a one-line error that lists them."""
+    if not labels:
+        raise InputError("the examples of this version have no labels; use edit to change them")
+    if not label:
+        raise InputError(f"relabel needs a label: one of {', '.join(labels)}")
+    if label not in labels:
+        close = difflib.get_close_matches(label, labels, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(f"unknown label {label!r}; {hint}choose one of {', '.join(labels)}")
+    return label
 
 
 def uncertainty(e: Example) -> tuple[float, float]:
@@ -28,9 +55,18 @@ def uncertainty(e: Example) -> tuple[float, float]:
 def queue(ws, version: str | DatasetVersion, limit: int = 50) -> list[Example]:
     """Unreviewed examples of a version, most uncertain first."""
     _, examples = load(ws, version)
+    return sorted(_unreviewed(ws, examples), key=uncertainty)[:limit]
+
+
+def progress_of(ws, version: str | DatasetVersion) -> tuple[int, int]:
+    """(examples already reviewed, by anyone, in any session; all examples) of a version."""
+    _, examples = load(ws, version)
+    return len(examples) - len(_unreviewed(ws, examples)), len(examples)
+
+
+def _unreviewed(ws, examples: list[Example]) -> list[Example]:
     done = {d.example_id for d in ws.catalog.reviews([e.id for e in examples])}
-    todo = [e for e in examples if e.id not in done and e.label_source != "review"]
-    return sorted(todo, key=uncertainty)[:limit]
+    return [e for e in examples if e.id not in done and e.label_source != "review"]
 
 
 def decide(
@@ -48,8 +84,8 @@ def decide(
     v = version if isinstance(version, DatasetVersion) else ws.catalog.dataset(version)
     if action not in ACTIONS:
         raise InputError(f"unknown review action {action!r}; use one of {', '.join(ACTIONS)}")
-    if action == "relabel" and not label:
-        raise InputError("relabel needs a label (--label NAME)")
+    if action == "relabel" or label is not None:
+        check_label(label, labels_of(ws, v))
     if action == "edit" and input is None and output is None and label is None:
         raise InputError("edit needs a new input, output or label")
     ids = {e.id for e in ws.catalog.examples(v.id)}
@@ -95,12 +131,22 @@ def _reviewed(e: Example, d: ReviewDecision) -> Example:
 
 
 def apply_reviews(
-    ws, version: str | DatasetVersion, *, rescore: bool = True, name: str | None = None
+    ws,
+    version: str | DatasetVersion,
+    *,
+    rescore: bool = True,
+    name: str | None = None,
+    progress: Progress = None,
 ) -> DatasetVersion:
     """A new "review" version: the latest decision per example applied, rejects dropped, and
-    (rescore=True) the unreviewed examples re-scored by a model trained on the reviewed ones."""
+    (rescore=True) the unreviewed examples re-scored by a model trained on the reviewed ones;
+    `progress` follows the re-scoring (embedding every labeled example takes a while). A decision
+    whose label is not one of the version's labels (made before labels were checked) is ignored."""
     parent, examples = load(ws, version)
+    labels = set(labels_of(ws, parent))
     latest = {d.example_id: d for d in ws.catalog.reviews([e.id for e in examples])}
+    ignored = {i for i, d in latest.items() if d.label is not None and d.label not in labels}
+    latest = {i: d for i, d in latest.items() if i not in ignored}
     out = []
     for e in examples:
         d = latest.get(e.id)
@@ -111,20 +157,20 @@ def apply_reviews(
     counts = {a: sum(d.action == a for d in latest.values()) for a in ACTIONS}
     rescored = 0
     if rescore:
-        out, rescored = rescore_examples(out)
+        out, rescored = rescore_examples(out, progress=progress)
     return derive(
         ws,
         parent,
         out,
         stage="review",
         params={"rescore": rescore},
-        stats={"reviews": counts, "rescored": rescored},
+        stats={"reviews": counts, "rescored": rescored, "ignored_decisions": len(ignored)},
         name=name,
     )
 
 
 def rescore_examples(
-    examples: list[Example], min_confidence: float = 0.9
+    examples: list[Example], min_confidence: float = 0.9, progress: Progress = None
 ) -> tuple[list[Example], int]:
     """Train a logistic regression on MiniLM embeddings of reviewed and confident examples; blend
     its probability of each other example's label into that example's confidence."""
@@ -142,7 +188,7 @@ def rescore_examples(
     classes = sorted({examples[i].label for i in train})
     if len(classes) < 2 or not rest:
         return examples, 0
-    vectors = shared_embedder().encode([examples[i].input for i in train + rest])
+    vectors = shared_embedder().encode([examples[i].input for i in train + rest], progress)
     y = [classes.index(examples[i].label) for i in train]
     model = LogisticRegression(max_iter=1000, C=50.0).fit(vectors[: len(train)], y)
     proba = model.predict_proba(vectors[len(train) :])

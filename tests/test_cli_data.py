@@ -91,6 +91,18 @@ def test_pipeline_through_the_cli(wsdir, tmp_path):
     out = _run(wsdir, "export", "news", "--format", "alpaca", "--out", str(tmp_path / "alp"))
     assert "exported to" in out
     rows = (tmp_path / "alp" / "train.jsonl").read_text().splitlines()
+    assert rows and set(json.loads(rows[0])) == {"instruction", "input", "output", "id", "meta"}
+    args = (
+        "export",
+        "news",
+        "--format",
+        "alpaca",
+        "--no-provenance",
+        "--out",
+        str(tmp_path / "a2"),
+    )
+    _run(wsdir, *args)
+    rows = (tmp_path / "a2" / "train.jsonl").read_text().splitlines()
     assert rows and set(json.loads(rows[0])) == {"instruction", "input", "output"}
 
 

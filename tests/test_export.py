@@ -82,7 +82,7 @@ def test_instruction_formats_load_with_datasets(ws, tmp_path, fmt, examples):
     assert info["bbc_train"]["file_name"] == "train.jsonl"
     row = ds["train"][0]
     if fmt == "alpaca":
-        assert set(row) == {"instruction", "input", "output"}
+        assert set(row) == {"instruction", "input", "output", "id", "meta"}
         assert info["bbc_train"]["columns"]["prompt"] == "instruction"
         qa = [r for r in ds["train"] if r["input"] == ""]
         assert qa and all(r["output"] for r in qa)
@@ -166,3 +166,113 @@ def test_real_qa_from_the_graph_is_grounded_cleaned_and_exported(tmp_path):
         assert sum(len(d) for d in ds.values()) == len(kept)
         card = (out.path / "README.md").read_text()
         assert "qa." in card and "with_evidence" in card and "## Cleaning report" in card
+
+
+# ------------------------------------------------------------------ provenance and wording
+
+
+def _rows(folder, fmt: str) -> list[dict]:
+    """The train rows of an export as dicts, whatever the format."""
+    import datasets
+    import pyarrow.parquet as pq
+
+    if fmt == "hf":
+        return list(datasets.load_from_disk(str(folder))["train"])
+    if fmt == "parquet":
+        return pq.read_table(folder / "train.parquet").to_pylist()
+    if fmt == "csv":
+        with (folder / "train.csv").open(encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    return [json.loads(x) for x in (folder / "train.jsonl").read_text().splitlines()]
+
+
+BUILT_IN = ["alpaca", "sharegpt", "openai", "classification-jsonl", "csv", "parquet", "hf"]
+
+
+@pytest.mark.parametrize("fmt", BUILT_IN)
+def test_every_format_carries_provenance_unless_asked_not_to(ws, tmp_path, fmt, examples):
+    by_id = {e.id: e for e in examples}
+    export(ws, "bbc", format=fmt, out=tmp_path / "on")
+    rows = _rows(tmp_path / "on", fmt)
+    sidecar = tmp_path / "on" / "train.meta.jsonl"
+    if EXPORTERS.get(fmt).provenance == "sidecar":
+        metas = [json.loads(x) for x in sidecar.read_text().splitlines()]
+        assert len(metas) == len(rows) and all("meta" not in r for r in rows)
+    else:
+        assert not sidecar.exists()
+        metas = [{"id": r["id"], "meta": r["meta"]} for r in rows]
+    for m in metas:
+        meta = json.loads(m["meta"]) if isinstance(m["meta"], str) else m["meta"]
+        e = by_id[m["id"]]
+        assert meta["evidence"] == e.provenance.evidence
+        assert meta["doc_ids"] == e.provenance.doc_ids and meta["task"] == e.task
+        assert {"documents", "chunk_ids", "facts", "template", "generator"} <= set(meta)
+    export(ws, "bbc", format=fmt, out=tmp_path / "off", provenance=False)
+    assert not (tmp_path / "off" / "train.meta.jsonl").exists()
+    assert all("meta" not in r for r in _rows(tmp_path / "off", fmt))
+
+
+def test_provenance_names_documents_and_facts_of_real_qa(tmp_path):
+    """Template QA over two real articles: each exported pair names its source file, the
+    extracted fact and the evidence sentence."""
+    import shutil
+
+    from kg.ingest import ingest
+    from synth.qa import build_qa
+    from tests.fixtures.corpus import bbc_files
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path, label in bbc_files(1)[:2]:
+        shutil.copy(path, docs / f"{label}_{path.name}")
+    with Workspace(tmp_path / "ws") as ws:
+        ingest(ws, [docs])
+        qa = build_qa(ws, n=12, types=("single_fact",), seed=0)
+        out = export(ws, qa.id, format="alpaca", split=(1.0, 0.0, 0.0))
+    rows = _rows(out.path, "alpaca")
+    assert rows and out.warnings == []
+    for r in rows:
+        assert r["input"] == "" and r["meta"]["documents"][0].endswith(".txt")
+        assert r["meta"]["facts"] and " | " in r["meta"]["facts"][0]
+        assert r["meta"]["evidence"] and r["meta"]["template"] == "qa.single_fact"
+
+
+def test_closed_book_questions_never_cite_a_missing_passage(tmp_path):
+    sentence = "Ken Mayland is the president of ClearView Economics."
+    prov = Provenance(evidence=[sentence], doc_ids=["doc_x"])
+    closed = _ex(
+        "Based on the source text, which organization is Ken Mayland the president of?",
+        task="qa.single_fact",
+        output="ClearView Economics",
+        provenance=prov,
+    )
+    documents = _ex(
+        "According to the documents, who is the president of ClearView Economics?",
+        task="qa.single_fact",
+        output="Ken Mayland",
+        provenance=prov,
+    )
+    open_book = _ex(
+        f"Context: {sentence}\nQuestion: In this passage, who is the president of ClearView?",
+        task="qa.extractive",
+        output="Ken Mayland",
+        provenance=prov,
+    )
+    with Workspace(tmp_path / "ws") as ws:
+        ws.catalog.save_dataset(
+            DatasetVersion(id="ds_q", name="q", stage="import"), [closed, documents, open_book]
+        )
+        out = export(ws, "q", format="alpaca", split=(1.0, 0.0, 0.0))
+    got = {r["id"]: r["instruction"] for r in _rows(out.path, "alpaca")}
+    assert got[closed.id] == "Which organization is Ken Mayland the president of?"
+    assert got[documents.id] == "Who is the president of ClearView Economics?"
+    assert got[open_book.id] == open_book.input  # the passage is in the record
+
+
+def test_an_empty_split_is_a_warning(tmp_path, examples):
+    few = [e for e in examples if e.label][:7]  # a few of each of several labels
+    with Workspace(tmp_path / "ws") as ws:
+        ws.catalog.save_dataset(DatasetVersion(id="ds_few", name="few", stage="import"), few)
+        out = export(ws, "few", format="classification-jsonl")
+    assert out.counts["test"] == 0 or out.counts["dev"] == 0
+    assert any("split is empty" in w and "7 examples" in w for w in out.warnings), out.warnings

@@ -1,5 +1,10 @@
 """Duplicates: exact (normalized text), near (MinHash LSH over word n-grams), semantic (MiniLM cosine).
 
+Near duplicates are pairs with a word n-gram Jaccard similarity over a threshold, and (for long texts:
+articles) pairs where nearly all n-grams of the shorter text are in the longer one: a news story and
+its later, longer version share most of the short one's words but few of the long one's, so their
+Jaccard similarity is low although a reader sees the same article.
+
 The near-duplicate search shingles each text once, hashes every shingle of every text in one numpy
 pass (no per-shingle Python calls), bands the signatures with numpy, and verifies candidate pairs
 with the exact Jaccard similarity, so it reports no false positives. A text's shingles and
@@ -114,9 +119,13 @@ def near_duplicate_pairs(
     num_perm: int = 128,
     lang: str = "en",
     engine: Engine | None = None,
+    containment: float | None = None,
+    min_shingles: int = 100,
 ) -> list[tuple[int, int, float]]:
-    """Pairs (i, j, jaccard) with i < j whose word n-gram Jaccard similarity is >= threshold;
-    the texts are sketched on `engine` (this process when None)."""
+    """Pairs (i, j, score) with i < j whose word n-gram Jaccard similarity is >= threshold (the
+    score); with `containment`, also pairs of texts of at least `min_shingles` n-grams each where
+    that share of the shorter one's n-grams is in the other (the score is the share). The texts
+    are sketched on `engine` (this process when None)."""
     if not texts:
         return []
     engine = engine or LocalEngine(None)
@@ -124,6 +133,39 @@ def near_duplicate_pairs(
     sketches = engine.map(Sketch(ngram, num_perm, lang), texts, batch_size=size)
     sets = [s for s, _ in sketches]
     sig = np.stack([g for _, g in sketches])
+    candidates = _candidates(sig, threshold, num_perm)
+    long = np.array([i for i, s in enumerate(sets) if len(s) >= min_shingles], dtype=np.int64)
+    if containment and len(long) > 1:
+        floor = jaccard_floor(containment)
+        candidates |= {
+            (int(long[a]), int(long[b])) for a, b in _candidates(sig[long], floor, num_perm)
+        }
+    is_long = set(long.tolist())
+    pairs = []
+    pysets = {}
+    for i, j in sorted(candidates):
+        si = pysets.setdefault(i, set(sets[i].tolist()))
+        sj = pysets.setdefault(j, set(sets[j].tolist()))
+        common, union = len(si & sj), len(si | sj)
+        jac = common / union if union else 0.0
+        if jac >= threshold:
+            pairs.append((i, j, jac))
+        elif containment and i in is_long and j in is_long:
+            share = common / min(len(si), len(sj))
+            if share >= containment:
+                pairs.append((i, j, share))
+    return pairs
+
+
+def jaccard_floor(containment: float, min_ratio: float = 0.3) -> float:
+    """The lowest Jaccard similarity of two texts where `containment` of the shorter one's n-grams
+    is in the longer one, the shorter being at least `min_ratio` of the longer's size."""
+    c, r = containment, min_ratio
+    return c * r / (1 + r - c * r)
+
+
+def _candidates(sig: np.ndarray, threshold: float, num_perm: int) -> set[tuple[int, int]]:
+    """Index pairs (i < j) that share a band of their MinHash signatures (LSH)."""
     bands, rows = lsh_params(threshold, num_perm)
     candidates: set[tuple[int, int]] = set()
     for band in range(bands):
@@ -139,16 +181,7 @@ def near_duplicate_pairs(
             for x in range(len(members)):
                 for y in range(x + 1, len(members)):
                     candidates.add((int(members[x]), int(members[y])))
-    pairs = []
-    pysets = {}
-    for i, j in sorted(candidates):
-        si = pysets.setdefault(i, set(sets[i].tolist()))
-        sj = pysets.setdefault(j, set(sets[j].tolist()))
-        union = len(si | sj)
-        jac = len(si & sj) / union if union else 0.0
-        if jac >= threshold:
-            pairs.append((i, j, jac))
-    return pairs
+    return candidates
 
 
 def groups(n: int, pairs) -> list[int]:
@@ -209,12 +242,21 @@ def _fold(s: str) -> str:
 
 @FILTERS.register("near_dedup")
 class NearDedup(Filter):
-    """Drop near duplicates: word n-gram Jaccard >= threshold (MinHash LSH, verified exactly)."""
+    """Drop near duplicates: word n-gram Jaccard >= threshold, or for long texts (articles) the
+    shorter one's n-grams >= `containment` inside the other (MinHash LSH, verified exactly)."""
 
     name = "near_dedup"
 
-    def __init__(self, threshold: float = 0.7, ngram: int = 3, num_perm: int = 128):
+    def __init__(
+        self,
+        threshold: float = 0.7,
+        ngram: int = 3,
+        num_perm: int = 128,
+        containment: float | None = 0.85,
+        min_shingles: int = 100,
+    ):
         self.threshold, self.ngram, self.num_perm = threshold, ngram, num_perm
+        self.containment, self.min_shingles = containment, min_shingles
 
     def apply(self, examples: list[Example], ctx: CleanContext):
         by_lang: dict[str, list[int]] = defaultdict(list)
@@ -230,6 +272,8 @@ class NearDedup(Filter):
                 self.num_perm,
                 lang,
                 getattr(ctx.ws, "engine", None),
+                self.containment,
+                self.min_shingles,
             )
             pairs += [(idx[i], idx[j], s) for i, j, s in found]
         return _drop_grouped(examples, sorted(pairs), "near duplicate")

@@ -2,7 +2,10 @@
 
 Each command parses flags, calls one library function and prints its result. Library errors
 (:class:`kgsynth.errors.KgsynthError`) become one readable line; ``--debug`` shows the traceback.
-Command groups live in sibling modules, each with a ``register(cli)`` function.
+A long command runs its library function as a job in this process (:meth:`CliState.run_job`), so it
+is a row of ``kgsynth jobs list`` and of the app's Jobs tab like a job the app started. Reading
+commands never create a workspace. Command groups live in sibling modules, each with a
+``register(cli)`` function.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from dataclasses import dataclass, field
 
 import click
 
-from kgsynth.errors import KgsynthError
-from kgsynth.progress import progress_bar
+from kgsynth.errors import JobError, KgsynthError
+from kgsynth.progress import progress_bar, quiet_library_bars
 from kgsynth.workspace import Workspace, open_workspace
 
 
@@ -26,12 +29,29 @@ class CliState:
     debug: bool = False
     _ws: Workspace | None = field(default=None, repr=False)
 
-    def workspace(self) -> Workspace:
+    def workspace(self, create: bool = False) -> Workspace:
+        """The workspace; only a writing command that may start a project passes `create`."""
         if self._ws is None:
             self._ws = open_workspace(
-                self.workspace_path, self.store, self.engine, self.ray_address
+                self.workspace_path, self.store, self.engine, self.ray_address, create=create
             )
+            if self._ws.created:
+                toml = self._ws.path / "kgsynth.toml"
+                click.echo(f"created a new workspace {self._ws.path} (settings: {toml})", err=True)
         return self._ws
+
+    def run_job(self, kind: str, params: dict, label: str, create: bool = False) -> dict:
+        """Run job `kind` here as a catalog job row, with a progress bar; its result dict."""
+        from kgsynth import jobs
+
+        ws = self.workspace(create=create)
+        params = {k: v for k, v in params.items() if v is not None}
+        job = jobs.run_inline(ws, kind, params, on_progress=progress_bar(label), reraise=True)
+        if job.state.value != "succeeded":
+            raise JobError(
+                f"job {job.id} {job.state.value}" + (f": {job.error}" if job.error else "")
+            )
+        return job.result | {"job_id": job.id}
 
 
 pass_state = click.make_pass_decorator(CliState)
@@ -77,6 +97,7 @@ _register_all()
 
 def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    quiet_library_bars(sys.stderr)
     try:
         cli.main(args=argv, prog_name="kgsynth", standalone_mode=False)
     except click.exceptions.Abort:

@@ -23,7 +23,7 @@ def ui_command(state: CliState, host: str | None, port: int | None, share: str) 
     KGSYNTH_UI_USER and KGSYNTH_UI_PASSWORD."""
     from kgsynth.app.ui import app as ui
 
-    ws = state.workspace()
+    ws = state.workspace(create=True)
     ui.launch(
         ws.path,
         host=host or ws.config.ui.host,

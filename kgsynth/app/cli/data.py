@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from kgsynth.app.cli import CliState, pass_state, progress_bar
+from kgsynth.app.cli import CliState, pass_state
 from kgsynth.errors import InputError
 from kgsynth.types import DatasetVersion, Example
 
@@ -82,11 +82,10 @@ def _brief(e: Example) -> dict:
 @pass_state
 def annotate_cmd(state: CliState, version: str, method: str, name: str | None) -> None:
     """Combine weak labels into one label and confidence per example."""
-    from synth.annotate import annotate
-
-    v = annotate(
-        state.workspace(), version, method=method, name=name, progress=progress_bar("annotate")
+    result = state.run_job(
+        "annotate", {"version": version, "method": method, "name": name}, "annotate"
     )
+    v = state.workspace().catalog.dataset(result["version_id"])
     _summary(v)
     agreement = v.stats.get("agreement", {})
     for source, s in agreement.get("sources", {}).items():
@@ -102,10 +101,13 @@ def _show(e: Example, n: int, total: int) -> None:
     click.echo(e.input)
     if e.output is not None:
         click.echo(f"→ {e.output}")
-    click.echo(f"label={e.label}  confidence={e.confidence:.2f}  source={e.label_source}")
+    label = f"label={e.label}  " if e.label is not None else ""
+    click.echo(f"{label}confidence={e.confidence:.2f}  source={e.label_source}")
     for vote in e.meta.get("votes", []):
         conf = vote.get("confidence", 1.0)
         click.echo(f"  vote {vote.get('source')}: {vote.get('label')} ({conf:.2f})")
+    for sentence in e.provenance.evidence[:3]:
+        click.echo(f"  evidence: {' '.join(sentence.split())[:300]}")
 
 
 def _key() -> str:
@@ -117,6 +119,53 @@ def _key() -> str:
         click.echo(key)
         return key
     return click.prompt(KEYS, type=click.Choice(list("arlesq")), show_choices=False)
+
+
+def _ask_label(labels: list[str]) -> str | None:
+    """A label from the version's labels, asked until valid; None (empty answer) goes back."""
+    from synth.review import check_label
+
+    while True:
+        answer = click.prompt(
+            f"new label ({', '.join(labels)}; empty: back)", default="", show_default=False
+        ).strip()
+        if not answer:
+            return None
+        try:
+            return check_label(answer, labels)
+        except InputError as e:
+            click.echo(str(e))
+
+
+def _decision(e: Example, labels: list[str]) -> dict | None:
+    """Ask for one example's decision: the arguments of synth.review.decide, or None to skip;
+    raises _Quit for q (or the end of the input)."""
+    while True:
+        try:
+            key = _key()
+        except click.exceptions.Abort:
+            raise _Quit() from None
+        if key == "q":
+            raise _Quit()
+        if key == "s":
+            return None
+        if key == "l":
+            if not labels:
+                click.echo("these examples have no labels; use [e]dit to change the text")
+                continue
+            label = _ask_label(labels)
+            if label is None:
+                continue
+            return {"action": "relabel", "label": label}
+        if key == "e":
+            text = click.prompt("input", default=e.input)
+            out = click.prompt("output", default=e.output) if e.output is not None else None
+            return {"action": "edit", "input": text, "output": out}
+        return {"action": {"a": "accept", "r": "reject"}[key]}
+
+
+class _Quit(Exception):
+    """The reviewer pressed q (or the input ended)."""
 
 
 @click.command("review")
@@ -133,32 +182,34 @@ def _key() -> str:
 def review_cmd(state: CliState, version: str, reviewer: str, limit: int, rescore: bool) -> None:
     """Review the most uncertain examples in the terminal; keys a/r/l/e/s/q. Decisions are saved
     as you go; at the end a new version applies them (reviewed labels win)."""
-    from synth.review import apply_reviews, decide, queue
+    from synth.review import decide, labels_of, progress_of, queue
 
     ws = state.workspace()
     v = ws.catalog.dataset(version)
     todo = queue(ws, v.id, limit=limit)
+    labels = labels_of(ws, v)
+    reviewed, total = progress_of(ws, v.id)
+    click.echo(
+        f"{v.name} ({v.id}): {total} examples, {reviewed} already reviewed;"
+        f" showing the {len(todo)} most uncertain"
+    )
     made = 0
     for n, e in enumerate(todo, 1):
         _show(e, n, len(todo))
-        key = _key()
-        if key == "q":
+        try:
+            choice = _decision(e, labels)
+        except _Quit:
             break
-        if key == "s":
-            continue
-        action = {"a": "accept", "r": "reject", "l": "relabel", "e": "edit"}[key]
-        label = click.prompt("label", default=e.label or "") if key == "l" else None
-        text = click.prompt("input", default=e.input) if key == "e" else None
-        output = (
-            click.prompt("output", default=e.output)
-            if key == "e" and e.output is not None
-            else None
-        )
-        decide(ws, v.id, e.id, action, label=label, input=text, output=output, reviewer=reviewer)
-        made += 1
+        if choice is not None:
+            decide(ws, v.id, e.id, reviewer=reviewer, **choice)
+            made += 1
     click.echo(f"{made} decisions saved")
     if made:
-        _summary(apply_reviews(ws, v.id, rescore=rescore))
+        what = ", re-scoring the unreviewed examples" if rescore else ""
+        click.echo(f"writing a new version with the reviewed labels{what}…")
+        params = {"version": v.id, "rescore": rescore}
+        result = state.run_job("review_apply", params, "re-score")
+        _summary(ws.catalog.dataset(result["version_id"]))
 
 
 # ------------------------------------------------------------------ augment, clean, export
@@ -188,20 +239,10 @@ def augment_cmd(
     state: CliState, version, methods, per_example, balance, entity_swap, alpha, seed, name
 ) -> None:
     """Add EDA variants (and entity swaps) of the examples, linked to their parents."""
-    from synth.augment import augment
-
-    v = augment(
-        state.workspace(),
-        version,
-        methods=_csv(methods),
-        per_example=per_example,
-        balance=balance,
-        entity_swap=entity_swap,
-        alpha=alpha,
-        seed=seed,
-        name=name,
-        progress=progress_bar("augment"),
-    )
+    params = {"version": version, "methods": _csv(methods), "per_example": per_example}
+    params |= {"balance": balance, "entity_swap": entity_swap, "alpha": alpha, "seed": seed}
+    result = state.run_job("augment", params | {"name": name}, "augment")
+    v = state.workspace().catalog.dataset(result["version_id"])
     _summary(v)
     click.echo(f"  augmented: {v.stats.get('augmented', 0)} {v.stats.get('by_method', {})}")
 
@@ -245,25 +286,18 @@ def _options(pairs: tuple[str, ...]) -> dict[str, dict]:
 @pass_state
 def clean_cmd(state: CliState, version, filters, eval_sets, options, name) -> None:
     """Run cleaning filters; writes a new version and a JSON + Markdown report."""
-    from synth.clean import clean
-
-    result = clean(
-        state.workspace(),
-        version,
-        filters=_csv(filters) or None,
-        options=_options(options),
-        eval_sets=[Path(p) for p in eval_sets],
-        name=name,
-        progress=progress_bar("clean"),
-    )
-    _summary(result.version)
-    for f in result.report["filters"]:
+    params = {"version": version, "filters": _csv(filters) or None, "options": _options(options)}
+    params["eval_sets"] = [str(Path(p).resolve()) for p in eval_sets]
+    result = state.run_job("clean", params | {"name": name}, "clean")
+    _summary(state.workspace().catalog.dataset(result["version_id"]))
+    report = json.loads(Path(result["report_json"]).read_text(encoding="utf-8"))
+    for f in report["filters"]:
         reasons = ", ".join(f"{k}={n}" for k, n in f["reasons"].items())
         click.echo(
             f"  {f['filter']:<15} removed {f['removed']:>5}  modified {f['modified']:>5}"
             + (f"  ({reasons})" if reasons else "")
         )
-    click.echo(f"report: {result.report_md}")
+    click.echo(f"report: {result['report_md']}")
 
 
 @click.command("export")
@@ -272,39 +306,39 @@ def clean_cmd(state: CliState, version, filters, eval_sets, options, name) -> No
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(
-        ["alpaca", "sharegpt", "openai", "classification-jsonl", "csv", "parquet", "hf"]
-    ),
-    help="Output format.",
+    help="Output format: an exporter's name, e.g. alpaca, sharegpt, openai, classification-jsonl,"
+    " csv, parquet, hf (a wrong name lists them all).",
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--split", default="0.8,0.1,0.1", show_default=True, help="train,dev,test shares.")
 @click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--provenance/--no-provenance",
+    default=True,
+    show_default=True,
+    help="Carry each example's sources (documents, chunks, evidence, facts, template, generator).",
+)
 @pass_state
-def export_cmd(state: CliState, version, fmt, out, split, seed) -> None:
+def export_cmd(state: CliState, version, fmt, out, split, seed, provenance) -> None:
     """Write train/dev/test files, a dataset card and a LLaMA-Factory dataset_info.json."""
-    from synth.export import export
+    from synth.export import EXPORTERS
 
+    EXPORTERS.get(fmt)  # an unknown format fails here, naming the valid ones
     try:
         fractions = tuple(float(x) for x in _csv(split))
     except ValueError:
         fractions = ()
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6:
         raise InputError(f"--split {split!r}: give three shares that add up to 1, e.g. 0.8,0.1,0.1")
-    result = export(
-        state.workspace(),
-        version,
-        format=fmt,
-        out=Path(out) if out else None,
-        split=fractions,
-        seed=seed,
-        progress=progress_bar("export"),
-    )
-    click.echo(
-        f"exported to {result.path}: " + ", ".join(f"{k}={n}" for k, n in result.counts.items())
-    )
-    for f in result.files:
+    params = {"version": version, "format": fmt, "split": list(fractions), "seed": seed}
+    params |= {"out": str(Path(out).resolve()) if out else None, "provenance": provenance}
+    result = state.run_job("export", params, "export")
+    counts = ", ".join(f"{k}={n}" for k, n in result["counts"].items())
+    click.echo(f"exported to {result['path']}: {counts}")
+    for f in result["files"]:
         click.echo(f"  {f}")
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def register(cli: click.Group) -> None:

@@ -33,7 +33,7 @@ def register(cli: click.Group) -> None:
             seed=seed,
             max_docs=max_docs,
         )
-        result = run_demo(state.workspace(), opts, log=click.echo)
+        result = run_demo(state.workspace(create=True), opts, log=click.echo)
         click.echo(f"\nmacro-F1 on held-out articles: {result.macro_f1:.3f}")
         click.echo(f"report: {result.report_md}")
         click.echo(f"export: {result.export_dir}   model: {result.run_dir}")

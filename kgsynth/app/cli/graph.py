@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from kgsynth.app.cli import CliState, pass_state
+from kgsynth.errors import InputError
 
 
 def register(cli: click.Group) -> None:
@@ -14,7 +17,7 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--extractor",
     "extractors",
@@ -33,17 +36,15 @@ def register(cli: click.Group) -> None:
 @pass_state
 def ingest_cmd(state: CliState, paths, extractors, text_col, field, on_error) -> None:
     """Ingest files or folders (.txt .md .html .pdf .csv .jsonl) into the knowledge graph."""
-    from kg.ingest import ingest
+    from kg.ingest import IngestReport
 
-    report = ingest(
-        state.workspace(),
-        list(paths),
-        extractors=list(extractors) or None,
-        text_col=text_col,
-        field=field,
-        on_error=on_error,
-    )
+    params = {"paths": [str(Path(p).resolve()) for p in paths], "text_col": text_col}
+    params |= {"extractors": list(extractors) or None, "field": field, "on_error": on_error}
+    result = state.run_job("ingest", params, "ingest", create=True)
+    report = IngestReport.model_validate({k: v for k, v in result.items() if k != "job_id"})
     click.echo(report.summary())
+    if not report.documents and not report.unchanged:
+        raise InputError("nothing was ingested: every input was skipped (reasons above)")
 
 
 @click.group("graph")

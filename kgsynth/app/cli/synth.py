@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 import click
 
-from kgsynth.app.cli import pass_state, progress_bar
-from kgsynth.types import DatasetVersion
+from kgsynth.app.cli import CliState, pass_state
+from kgsynth.app.summary import version_lines
+from kgsynth.errors import InputError
 
 QA_TYPE_NAMES = ("single_fact", "multi_hop", "aggregation", "comparison", "yes_no", "extractive")
+COUNT = click.IntRange(min=1)
 
 
-def _report(version: DatasetVersion) -> None:
-    stats = version.stats
-    click.echo(f"dataset {version.id}  name={version.name}  examples={version.count}")
-    for key in ("tasks", "labels"):
-        if stats.get(key):
-            click.echo(f"  {key}: " + ", ".join(f"{k}={v}" for k, v in sorted(stats[key].items())))
-    rejected = stats.get("rejected") or {}
-    total = stats.get("rejected_total", sum(rejected.values()) if rejected else 0)
-    click.echo(f"  rejected: {total}" + (f" ({json.dumps(rejected)})" if rejected else ""))
+def _build(state: CliState, kind: str, params: dict, label: str) -> None:
+    """Run a synthesis job kind here (a job row) and print the new version, with any shortfall."""
+    result = state.run_job(kind, params, label)
+    for line in version_lines(state.workspace().catalog.dataset(result["version_id"])):
+        click.echo(line)
 
 
 @click.group("synth")
@@ -37,7 +35,12 @@ def synth_group() -> None:
     help="QA types to build (repeatable; default: all).",
 )
 @click.option(
-    "--n", "-n", default=100, show_default=True, help="Total QA pairs (split over types)."
+    "--n",
+    "-n",
+    type=COUNT,
+    default=100,
+    show_default=True,
+    help="Total QA pairs (split over types).",
 )
 @click.option("--generator", "-g", default="template", show_default=True, help="Generator name.")
 @click.option("--lang", default=None, help="Only entities in this language (en, zh).")
@@ -47,25 +50,14 @@ def synth_group() -> None:
 @pass_state
 def qa_cmd(state, types, n, generator, lang, per_entity_cap, seed, name) -> None:
     """Build a QA dataset version from graph facts, checked against its evidence."""
-    from synth.qa import QA_TYPES, build_qa
-
-    version = build_qa(
-        state.workspace(),
-        types=tuple(types) or QA_TYPES,
-        n=n,
-        generator=generator,
-        lang=lang,
-        per_entity_cap=per_entity_cap,
-        seed=seed,
-        name=name,
-        progress=progress_bar("qa"),
-    )
-    _report(version)
+    params = {"types": list(types) or None, "n": n, "generator": generator, "lang": lang}
+    params |= {"per_entity_cap": per_entity_cap, "seed": seed, "name": name}
+    _build(state, "synth_qa", params, "qa")
 
 
 @synth_group.command("preview")
 @click.option("--types", "-t", multiple=True, type=click.Choice(QA_TYPE_NAMES), help="QA types.")
-@click.option("--n", "-n", default=2, show_default=True, help="Pairs per type.")
+@click.option("--n", "-n", type=COUNT, default=2, show_default=True, help="Pairs per type.")
 @click.option("--generator", "-g", default="template", show_default=True, help="Generator name.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--show-prompt", is_flag=True, help="Also print the prompt sent to the generator.")
@@ -87,7 +79,7 @@ def preview_cmd(state, types, n, generator, seed, show_prompt) -> None:
         else:
             click.echo(f"[rejected: {item.rejected}]")
     if not items:
-        click.echo("no QA candidates: is the graph empty? (kgsynth ingest ...)")
+        raise InputError("no QA candidates: the graph has no facts yet; ingest documents first")
 
 
 @synth_group.command("classify")
@@ -97,7 +89,7 @@ def preview_cmd(state, types, n, generator, seed, show_prompt) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Label schema (YAML).",
 )
-@click.option("--per-label", default=200, show_default=True, help="Examples per label.")
+@click.option("--per-label", type=COUNT, default=200, show_default=True, help="Examples per label.")
 @click.option("--unit", default="document", show_default=True, help="document | chunk.")
 @click.option(
     "--selection",
@@ -129,47 +121,30 @@ def classify_cmd(
     name,
 ):
     """Build a weakly labeled classification set from a label schema and seeds."""
-    from synth.classify import build_classification
+    from synth.schema import load_schema, schema_warnings
 
-    version = build_classification(
-        state.workspace(),
-        schema,
-        per_label=per_label,
-        unit=unit,
-        selection=selection,
-        drop_uncertain=drop_uncertain,
-        generator=generator,
-        generated_per_label=generated_per_label,
-        seed=seed,
-        name=name,
-        progress=progress_bar("classify"),
-    )
-    _report(version)
+    for line in schema_warnings(load_schema(schema)):
+        click.echo(f"warning: {line}", err=True)
+    params = {"schema": str(Path(schema).resolve()), "per_label": per_label, "unit": unit}
+    params |= {"selection": selection, "drop_uncertain": drop_uncertain, "generator": generator}
+    params |= {"generated_per_label": generated_per_label, "seed": seed, "name": name}
+    _build(state, "synth_classify", params, "classify")
 
 
 @synth_group.command("entity-typing")
-@click.option("--n", "-n", default=200, show_default=True, help="Examples.")
+@click.option("--n", "-n", type=COUNT, default=200, show_default=True, help="Examples.")
 @click.option("--per-label", default=None, type=int, help="Cap per type (default: n / types).")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--name", default=None, help="Dataset name (default: entity-typing).")
 @pass_state
 def entity_typing_cmd(state, n, per_label, seed, name) -> None:
     """Build an entity-typing set: a marked mention in its sentence → its type."""
-    from synth.graph_tasks import build_entity_typing
-
-    version = build_entity_typing(
-        state.workspace(),
-        n=n,
-        per_label=per_label,
-        seed=seed,
-        name=name,
-        progress=progress_bar("entity typing"),
-    )
-    _report(version)
+    params = {"n": n, "per_label": per_label, "seed": seed, "name": name}
+    _build(state, "synth_entity_typing", params, "entity typing")
 
 
 @synth_group.command("relations")
-@click.option("--n", "-n", default=200, show_default=True, help="Examples.")
+@click.option("--n", "-n", type=COUNT, default=200, show_default=True, help="Examples.")
 @click.option("--per-label", default=None, type=int, help="Cap per predicate.")
 @click.option("--no-negative", is_flag=True, help="Leave out no_relation (co-occurrence) examples.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
@@ -177,20 +152,31 @@ def entity_typing_cmd(state, n, per_label, seed, name) -> None:
 @pass_state
 def relations_cmd(state, n, per_label, no_negative, seed, name) -> None:
     """Build a relation-classification set: two marked entities → the predicate."""
-    from synth.graph_tasks import build_relation_classification
-
-    version = build_relation_classification(
-        state.workspace(),
-        n=n,
-        per_label=per_label,
-        include_negative=not no_negative,
-        seed=seed,
-        name=name,
-        progress=progress_bar("relations"),
-    )
-    _report(version)
+    params = {"n": n, "per_label": per_label, "include_negative": not no_negative}
+    _build(state, "synth_relations", params | {"seed": seed, "name": name}, "relations")
 
 
 def register(cli: click.Group) -> None:
     """Add the ``synth`` group to the main CLI."""
     cli.add_command(synth_group)
+
+
+@synth_group.command("qa-report")
+@click.argument("version")
+@click.option(
+    "--reader",
+    type=click.Path(exists=True, file_okay=False),
+    help="A reader trained on human questions: adds the answerable-and-correct rate.",
+)
+@click.option("--fluency", is_flag=True, help="Add question perplexity under SmolLM2-135M.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def qa_report_cmd(state, version, reader, fluency, as_json) -> None:
+    """Quality of a QA dataset version: answer in context, overlap, diversity, wh-words."""
+    from kgsynth.generators.models import smollm2_dir
+    from synth.qa_report import qa_quality
+    from synth.versions import load
+
+    _, examples = load(state.workspace(), version)
+    report = qa_quality(examples, reader=reader, fluency_model=smollm2_dir() if fluency else None)
+    click.echo(report.model_dump_json(indent=1) if as_json else "\n".join(report.lines()))

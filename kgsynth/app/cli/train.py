@@ -17,7 +17,7 @@ def _run(state: CliState, kind: str, params: dict, wait: bool) -> None:
     """Run a job kind in this process (--wait) or in a background worker, and print the outcome."""
     from kgsynth import jobs
 
-    ws = state.workspace()
+    ws = state.workspace(create=True)  # a run may start a project
     params = {k: v for k, v in params.items() if v is not None}
     if not wait:
         job = jobs.submit(ws, kind, params)

@@ -11,6 +11,14 @@ Rules, in order, each recorded as a :class:`MergeDecision` when it joins a new s
 - ``embedding`` (optional): cosine similarity of name embeddings within a block of same-type names
   sharing their first token.
 
+Before that, types are voted (``type``, recorded per re-typed surface form): within a document
+every mention of a name votes and the majority types them all; a name of several words seen with
+several types in the corpus takes the type most of its mentions have (one-word names such as
+"Jordan" may really be different things and keep their per-document type). A short name never
+becomes an alias of a longer one whose last word says it is another kind of thing ("Northern
+Territory" is no alias of "Northern Territory Aids Council"). Literal values (dates, quantities)
+and class nouns only merge by their normalized key.
+
 Lookups are hash-indexed by key, token prefix, last name and first token: no pairwise pass over all
 entities. The resolver is seeded with the entities already in the store, so ids stay stable across
 ingests (an entity's id is the hash of its type and the key it was created with).
@@ -24,12 +32,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kg.entity_types import name_type
 from kgsynth.ids import content_id
 from kgsynth.text import to_simplified
 from kgsynth.types import Chunk, Entity, Extraction, Mention, MergeDecision
 
 PERSON = "PERSON"
-NO_ALIAS_TYPES = frozenset({"CONCEPT"})
+NO_ALIAS_TYPES = frozenset({"CONCEPT", "DATE", "QUANTITY"})  # merge by key only; never voted
 NO_PLURAL_TYPES = frozenset({"PERSON", "GPE", "LOC", "FAC"})
 LEGAL_SUFFIXES = frozenset(
     {
@@ -102,6 +111,11 @@ def singular(word: str) -> str:
     return word
 
 
+def _winner(votes: Counter) -> str:
+    """The type with the most votes (ties: alphabetical, so the choice is stable)."""
+    return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
 def entity_id(type: str, key: str) -> str:
     return content_id(type, key, prefix="ent_")
 
@@ -162,6 +176,7 @@ class Resolver:
         self.by_last: dict[str, set[str]] = defaultdict(set)
         self.by_first: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.acronyms: dict[str, str] = {}  # acronym key -> entity id
+        self.key_types: dict[str, set[str]] = defaultdict(set)  # type-less key -> types seen
 
     @classmethod
     def from_store(cls, store, **kwargs) -> Resolver:
@@ -187,6 +202,7 @@ class Resolver:
         self.known_names[eid].add(name)
         self.counts[eid] += mentions
         self.by_key.setdefault((type, key), eid)
+        self.key_types[normalize(name)].add(type)
         tokens = key.split()
         if tokens:
             self.by_first[(type, tokens[0])].add(eid)
@@ -199,8 +215,9 @@ class Resolver:
 
     def resolve(self, extractions: list[Extraction], chunks: dict[str, Chunk]) -> Resolution:
         """Map every mention of the batch to an entity id; new entities are indexed for later batches."""
-        mentions = [m for x in extractions for m in x.mentions]
         res = Resolution()
+        extractions, retyped = self._vote_types(extractions)
+        mentions = [m for x in extractions for m in x.mentions]
         acronym_aliases = self._learn_acronyms(extractions, chunks, res)
         groups: dict[tuple[str, str], _Group] = {}
         for m in mentions:
@@ -226,7 +243,66 @@ class Resolver:
         for eid, acronym in acronym_aliases:
             if eid in res.entities and acronym not in res.entities[eid].aliases:
                 res.entities[eid].aliases.append(acronym)
+        self._record_types(mentions, retyped, res)
         return res
+
+    # ------------------------------------------------------------ type votes
+
+    def _vote_types(self, extractions: list[Extraction]):
+        """Mentions re-typed by the votes of their name (see the module docstring), and
+        mention id -> (old type, share of the votes the new type had)."""
+        per_doc: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for x in extractions:
+            for m in x.mentions:
+                if m.type not in NO_ALIAS_TYPES:
+                    per_doc[(m.doc_id, normalize(m.text))][m.type] += 1
+        doc_type = {k: _winner(c) for k, c in per_doc.items()}
+        corpus: dict[str, Counter] = defaultdict(Counter)
+        for (doc, key), c in per_doc.items():
+            corpus[key][doc_type[(doc, key)]] += sum(c.values())
+        for key, c in corpus.items():
+            for t in self.key_types.get(key, ()):
+                eid = self.by_key.get((t, normalize(key, t)))
+                if eid is not None:
+                    c[t] += self.counts[eid]
+        retyped: dict[str, tuple[str, float]] = {}
+        out = []
+        for x in extractions:
+            ms = []
+            for m in x.mentions:
+                key = normalize(m.text)
+                votes = per_doc.get((m.doc_id, key))
+                if votes is None:
+                    ms.append(m)
+                    continue
+                new, pool = doc_type[(m.doc_id, key)], votes
+                if " " in key and len(corpus[key]) > 1:
+                    new, pool = _winner(corpus[key]), corpus[key]
+                if new != m.type:
+                    retyped[m.id] = (m.type, pool[new] / max(sum(pool.values()), 1))
+                    m = m.model_copy(update={"type": new})
+                ms.append(m)
+            out.append(x.model_copy(update={"mentions": ms}))
+        return out, retyped
+
+    def _record_types(self, mentions: list[Mention], retyped, res: Resolution) -> None:
+        seen = set()
+        for m in mentions:
+            if m.id not in retyped or m.id not in res.mention_entity:
+                continue
+            eid = res.mention_entity[m.id]
+            old, share = retyped[m.id]
+            if (eid, m.text, old) not in seen:
+                seen.add((eid, m.text, old))
+                res.merges.append(
+                    MergeDecision(
+                        kept_id=eid,
+                        kept_name=self.names[eid],
+                        merged_name=f"{m.text} [{old}]",
+                        reason="type",
+                        score=round(share, 3),
+                    )
+                )
 
     def _learn_acronyms(
         self, extractions: list[Extraction], chunks: dict[str, Chunk], res: Resolution
@@ -274,9 +350,17 @@ class Resolver:
             longer = self.by_prefix.get((g.type, g.key), set())
             if len(longer) == 1:
                 (eid,) = longer
-                if len(g.mentions) <= max(self.counts[eid], 1):
+                if len(g.mentions) <= max(self.counts[eid], 1) and self._same_kind(g, eid):
                     return eid, "alias"
         return None, ""
+
+    def _same_kind(self, g: _Group, eid: str) -> bool:
+        """A short name may alias a longer one only if nothing says they are different kinds."""
+        short = name_type(next(iter(g.surfaces)).split())
+        long = name_type(self.names[eid].split())
+        if short is not None and short != long:
+            return False
+        return not (self.key_types.get(normalize(next(iter(g.surfaces))), set()) - {g.type})
 
     def _resolve_surname(self, g: _Group, batch_persons, res: Resolution) -> None:
         """A one-word PERSON: the full name in the same document, else a known alias, else a unique full name."""

@@ -162,7 +162,8 @@ class MergeDecision(Record):
     kept_id: str
     kept_name: str
     merged_name: str
-    reason: Literal["normalized", "alias", "acronym", "embedding"]
+    # "type": a surface form re-typed by the votes of its name's mentions (merged_name "X [OLD]")
+    reason: Literal["normalized", "alias", "acronym", "embedding", "type"]
     score: float = 1.0
 
 

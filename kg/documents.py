@@ -2,25 +2,61 @@
 
 Every loader returns :class:`kgsynth.types.Document` records with normalized text, a detected language
 and a content-hash id. A file that cannot be used (binary, empty, undecodable, too large, a missing
-column) raises :class:`InputError` with a one-line reason; :func:`iter_documents` turns those into
-:class:`Skipped` entries so one bad file never stops a batch.
+column) raises :class:`InputError` with a one-line reason; :func:`iter_documents` turns those, and any
+other failure of a loader on a hostile file, into :class:`Skipped` entries, so one bad file never stops
+a batch. A bad line of a JSONL file is a Skipped entry of its own among the file's documents.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kgsynth.errors import InputError
 from kgsynth.ids import content_id
-from kgsynth.rows import iter_jsonl
+from kgsynth.rows import json_lines, parse_json_line, scrub
 from kgsynth.text import detect_lang, normalize_text
 from kgsynth.types import Document, Record
 
-Loader = Callable[..., list[Document]]
-LOADERS: dict[str, Loader] = {}
+LOADERS: dict[str, Callable[..., list]] = {}
+MAX_REASON = 300  # characters of an unexpected error kept as a skip reason
+# Block elements end a paragraph; the text of these elements is never content.
+HTML_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "br",
+        "tr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+        "dd",
+        "dt",
+        "hr",
+        "td",
+        "th",
+    }
+)
+HTML_HIDDEN = frozenset({"script", "style", "noscript", "template", "head"})
+# pypdf logs each oddity of a broken PDF; the file's one skip reason says what matters.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 
 class Skipped(Record):
@@ -28,6 +64,14 @@ class Skipped(Record):
 
     path: str
     reason: str
+
+
+Loader = Callable[..., "list[Document | Skipped]"]
+
+
+def display_path(path: Path | str) -> str:
+    """A path as text that any terminal and SQLite can hold (undecodable bytes as \\xNN)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def loader(*suffixes: str) -> Callable[[Loader], Loader]:
@@ -43,7 +87,7 @@ def make_document(
     source: str, text: str, *, title: str = "", metadata: dict | None = None
 ) -> Document:
     """A Document from raw text: normalized, language detected, id hashed from source and text."""
-    text = normalize_text(text)
+    text = normalize_text(scrub(text))
     if not text:
         raise InputError(f"{source}: no text")
     if not title:
@@ -102,28 +146,67 @@ def decode(data: bytes, path: Path | str) -> str:
 
 @loader(".txt", ".text")
 def load_txt(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
-    return [make_document(str(path), decode(read_bytes(path, max_mb), path))]
+    return [make_document(display_path(path), decode(read_bytes(path, max_mb), path))]
 
 
 @loader(".md", ".markdown")
 def load_md(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
     text = decode(read_bytes(path, max_mb), path)
-    title = next((ln.lstrip("#").strip() for ln in text.splitlines() if ln.startswith("#")), "")
-    return [make_document(str(path), text, title=title)]
+    title = next((ln.lstrip("#").strip() for ln in text.split("\n") if ln.startswith("#")), "")
+    return [make_document(display_path(path), text, title=title)]
 
 
 @loader(".html", ".htm")
 def load_html(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
-    from bs4 import BeautifulSoup
+    title, text = html_text(decode(read_bytes(path, max_mb), path))
+    if not text.strip():
+        raise InputError(f"{path}: no text")
+    return [make_document(display_path(path), text, title=title)]
 
-    soup = BeautifulSoup(decode(read_bytes(path, max_mb), path), "lxml")
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "noscript", "template", "head"]):
-        tag.decompose()
-    blocks = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section")
-    for tag in soup.find_all(blocks):
-        tag.insert_after("\n\n")
-    return [make_document(str(path), soup.get_text(" "), title=title)]
+
+def html_text(html: str) -> tuple[str, str]:
+    """(title, text) of an HTML page, read as a stream of tags (linear in its size, any depth):
+    block elements become paragraphs; scripts, styles, comments and the head are dropped."""
+    from lxml import etree
+
+    collector = _HtmlText()
+    parser = etree.HTMLParser(target=collector, encoding="utf-8", huge_tree=True)
+    parser.feed(html.encode("utf-8"))
+    return parser.close()
+
+
+class _HtmlText:
+    """An lxml parser target that keeps the visible text and the title."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self.hidden = 0  # depth inside hidden elements
+        self.in_title = 0
+
+    def start(self, tag, attrib) -> None:
+        self.hidden += tag in HTML_HIDDEN
+        self.in_title += tag == "title"
+        if tag in HTML_BLOCKS and not self.hidden:
+            self.parts.append("\n\n")
+
+    def end(self, tag) -> None:
+        self.hidden -= tag in HTML_HIDDEN
+        self.in_title -= tag == "title"
+        if tag in HTML_BLOCKS and not self.hidden:
+            self.parts.append("\n\n")
+
+    def data(self, text: str) -> None:
+        if self.in_title:
+            self.title.append(text)
+        elif not self.hidden:
+            self.parts.append(text)
+
+    def comment(self, text: str) -> None:
+        pass
+
+    def close(self) -> tuple[str, str]:
+        return " ".join("".join(self.title).split()), "".join(self.parts)
 
 
 @loader(".pdf")
@@ -149,36 +232,58 @@ def load_csv(path: Path, *, max_mb: float = 50.0, text_col: str = "text", **_) -
     """One document per row: `text_col` is the text, the other columns are metadata."""
     text = decode(read_bytes(path, max_mb), path)
     dialect = "excel-tab" if path.suffix == ".tsv" else "excel"
+    # a field may be as long as the file (the csv module's default limit is 131,072 characters)
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, sys.maxsize)))
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    columns = reader.fieldnames or []
-    if text_col not in columns:
-        raise InputError(
-            f"{path}: no column {text_col!r} (columns: {', '.join(columns)}); use --text-col"
-        )
-    docs = []
-    for i, row in enumerate(reader, start=1):
-        body = row.get(text_col) or ""
-        if not body.strip():
-            continue
-        meta = {k: v for k, v in row.items() if k != text_col and k is not None}
-        docs.append(make_document(f"{path}#{i}", body, metadata=meta))
+    source = display_path(path)
+    try:
+        columns = reader.fieldnames or []
+        if text_col not in columns:
+            raise InputError(
+                f"{path}: no column {text_col!r} (columns: {', '.join(columns)}); use --text-col"
+            )
+        docs = []
+        for i, row in enumerate(reader, start=1):
+            body = row.get(text_col) or ""
+            if not body.strip():
+                continue
+            meta = {k: v for k, v in row.items() if k != text_col and k is not None}
+            docs.append(make_document(f"{source}#{i}", body, metadata=meta))
+    except csv.Error as e:
+        raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})") from e
     return docs
 
 
 @loader(".jsonl", ".ndjson")
-def load_jsonl(path: Path, *, max_mb: float = 50.0, field: str = "text", **_) -> list[Document]:
-    """One document per line: `field` is the text, other keys are metadata."""
+def load_jsonl(
+    path: Path, *, max_mb: float = 50.0, field: str = "text", **_
+) -> list[Document | Skipped]:
+    """One document per line: `field` is the text, other keys are metadata. A bad line is skipped
+    (a Skipped entry naming it); a file without one usable line is an InputError."""
     text = decode(read_bytes(path, max_mb), path)
-    docs = []
-    for i, row in iter_jsonl(text.splitlines(), path, objects_only=False):
-        body = row.get(field) if isinstance(row, dict) else None
-        if not isinstance(body, str):
-            raise InputError(f"{path}#{i}: no string field {field!r}; use --field")
-        if not body.strip():
+    source = display_path(path)
+    out: list[Document | Skipped] = []
+    for i, line in json_lines(text):
+        if not line.strip():
             continue
-        meta = {k: v for k, v in row.items() if k != field}
-        docs.append(make_document(f"{path}#{i}", body, metadata=meta))
-    return docs
+        try:
+            row = parse_json_line(line, path, i)
+            body = row.get(field) if isinstance(row, dict) else None
+            if not isinstance(body, str):
+                raise InputError(f"{path}:{i}: no string field {field!r}; use --field")
+            if body.strip():
+                meta = {k: v for k, v in row.items() if k != field}
+                out.append(make_document(f"{source}#{i}", body, metadata=meta))
+        except InputError as e:
+            out.append(Skipped(path=f"{source}:{i}", reason=_reason(e, f"{path}:{i}")))
+    skipped = [s for s in out if isinstance(s, Skipped)]
+    if skipped and len(skipped) == len(out):
+        first = skipped[0]
+        raise InputError(
+            f"{path}: no usable line ({len(skipped)} bad; line {first.path.rsplit(':', 1)[1]}: "
+            f"{first.reason})"
+        )
+    return out
 
 
 # ---------------------------------------------------------------- folders and batches
@@ -197,14 +302,14 @@ def list_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[Skipped]]:
         elif p.is_file():
             files.append(p)
         else:
-            skipped.append(Skipped(path=str(p), reason="no such file or folder"))
+            skipped.append(Skipped(path=display_path(p), reason="no such file or folder"))
     return list(dict.fromkeys(files)), skipped
 
 
 def load_file(
     path: Path, *, max_mb: float = 50.0, text_col: str = "text", field: str = "text"
-) -> list[Document]:
-    """Load one file with the loader for its suffix."""
+) -> list[Document | Skipped]:
+    """Load one file with the loader for its suffix (its bad rows as Skipped entries)."""
     fn = LOADERS.get(path.suffix.lower())
     if fn is None:
         raise InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}")
@@ -218,13 +323,29 @@ def iter_documents(
     text_col: str = "text",
     field: str = "text",
     on_error: str = "skip",
-) -> Iterator[tuple[Path, list[Document] | Skipped]]:
-    """Per file: its documents, or a Skipped with the reason (``on_error="raise"`` re-raises)."""
+) -> Iterator[tuple[Path, list[Document | Skipped] | Skipped]]:
+    """Per file, one entry: its documents (with a Skipped per bad row), or a Skipped with the reason
+    the whole file failed (``on_error="raise"`` raises an InputError instead)."""
     for path in files:
         try:
-            yield path, load_file(path, max_mb=max_mb, text_col=text_col, field=field)
-        except InputError as e:
+            result = load_file(path, max_mb=max_mb, text_col=text_col, field=field)
+        except Exception as e:  # a hostile file may break a parser in any way: skip the file
+            if isinstance(e, InputError):
+                reason = _reason(e, str(path))
+            else:
+                reason = f"unreadable ({type(e).__name__}: {_reason(e, str(path))})"
             if on_error == "raise":
-                raise
-            reason = str(e).removeprefix(f"{path}: ")
-            yield path, Skipped(path=str(path), reason=reason)
+                raise InputError(f"{display_path(path)}: {reason}") from e
+            yield path, Skipped(path=display_path(path), reason=reason)
+            continue
+        if on_error == "raise":
+            bad = next((s for s in result if isinstance(s, Skipped)), None)
+            if bad is not None:
+                raise InputError(f"{bad.path}: {bad.reason}")
+        yield path, result
+
+
+def _reason(e: BaseException, prefix: str) -> str:
+    """An error as a one-line skip reason, without the path it starts with."""
+    text = " ".join(str(e).split()).removeprefix(f"{prefix}: ") or type(e).__name__
+    return display_path(text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…")

@@ -223,6 +223,9 @@ def _changed_documents(
             report.skipped.append(result)
             continue
         for doc in result:
+            if isinstance(doc, Skipped):  # a bad row of a JSONL file
+                report.skipped.append(doc)
+                continue
             old = ws.catalog.document_by_source(doc.source)
             if old is not None and old.id == doc.id:
                 report.unchanged += 1

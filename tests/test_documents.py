@@ -115,7 +115,8 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path):
     assert "encoding" in reasons["garbage.txt"]
     assert "too large" in reasons["big.txt"]
     assert "no column 'text'" in reasons["x.csv"]
-    assert "bad.jsonl:2:" in reasons["bad.jsonl"] and "invalid JSON" in reasons["bad.jsonl"]
+    good, bad = results["bad.jsonl"]  # a broken line skips that line, not the file
+    assert good.text == "ok" and bad.path.endswith("bad.jsonl:2") and "invalid JSON" in bad.reason
     assert "unsupported" in reasons["img.xyz"]
     assert results["ok.txt"][0].text == "Fine text."
     with pytest.raises(InputError, match="binary"):

@@ -21,10 +21,12 @@ EXPORT_FORMATS = ("graphml", "jsonl")
 
 
 class EntityView(Record):
-    """An entity with its facts and, per document id, the document's source path."""
+    """An entity, its typed facts, its strongest co-occurrences (untyped: the two names share
+    sentences), and, per document id, the document's source path."""
 
     entity: Entity
     facts: list[Fact] = Field(default_factory=list)
+    cooccurrences: list[Fact] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict)
 
 
@@ -36,32 +38,59 @@ def find_entity(ws: Workspace, name: str) -> Entity:
     return hits[0]
 
 
-def show_entity(
-    ws: Workspace, name: str, limit: int = 20, cooccurrence: bool = False
-) -> EntityView:
-    """An entity's facts, strongest first, with evidence sentences and their documents' sources."""
+def show_entity(ws: Workspace, name: str, limit: int = 20, cooccurrences: int = 10) -> EntityView:
+    """An entity's typed facts (strongest first), then its `cooccurrences` strongest
+    co-occurrences, all with evidence sentences and their documents' sources."""
     entity = find_entity(ws, name)
-    facts = ws.store.facts(entity.id, limit=limit, include_cooccurrence=cooccurrence)
+    facts = ws.store.facts(entity.id, limit=limit)
+    co: list[Fact] = []
+    if cooccurrences > 0:
+        typed = {f.source.id for f in facts} | {f.target.id for f in facts}
+        wide = ws.store.facts(
+            entity.id, limit=len(facts) + 4 * cooccurrences, include_cooccurrence=True
+        )
+        co = [  # pairs a typed fact already joins are not listed again
+            f
+            for f in wide
+            if f.relation.kind == "cooccurrence" and not {f.source.id, f.target.id} <= typed
+        ][:cooccurrences]
     sources = {}
-    for f in facts:
+    for f in [*facts, *co]:
         for ev in f.relation.evidence:
             if ev.doc_id not in sources:
                 doc = ws.catalog.document(ev.doc_id)
                 sources[ev.doc_id] = doc.source if doc else "(document removed)"
-    return EntityView(entity=entity, facts=facts, sources=sources)
+    return EntityView(entity=entity, facts=facts, cooccurrences=co, sources=sources)
 
 
-def find_paths(ws: Workspace, a: str, b: str, max_hops: int = 3, limit: int = 5) -> list[GraphPath]:
-    """Shortest paths between two named entities over typed relations."""
+def find_paths(
+    ws: Workspace,
+    a: str,
+    b: str,
+    max_hops: int = 3,
+    limit: int = 5,
+    cooccurrence: bool | None = None,
+) -> list[GraphPath]:
+    """Shortest paths between two named entities. Over typed relations; co-occurrences too when
+    `cooccurrence` is True, or (None) when the typed relations alone join nothing."""
     src, dst = find_entity(ws, a), find_entity(ws, b)
-    return ws.store.paths(src.id, dst.id, max_hops=max_hops, limit=limit)
+    if cooccurrence is not True:
+        found = ws.store.paths(src.id, dst.id, max_hops=max_hops, limit=limit)
+        if found or cooccurrence is False:
+            return found
+    return ws.store.paths(src.id, dst.id, max_hops=max_hops, limit=limit, include_cooccurrence=True)
 
 
 def describe_path(path: GraphPath) -> str:
-    """ "A -[pred]-> B <-[pred]- C" for printing."""
+    """ "A -[pred]-> B <-[pred]- C ~[co-occurs x3]~ D" for printing (~ marks an untyped hop)."""
     parts = [path.entities[0].name]
     for rel, nxt in zip(path.relations, path.entities[1:], strict=True):
-        arrow = f"-[{rel.predicate}]->" if rel.target_id == nxt.id else f"<-[{rel.predicate}]-"
+        if rel.kind == "cooccurrence":
+            arrow = f"~[co-occurs x{rel.weight:g}]~"
+        elif rel.target_id == nxt.id:
+            arrow = f"-[{rel.predicate}]->"
+        else:
+            arrow = f"<-[{rel.predicate}]-"
         parts += [arrow, nxt.name]
     return " ".join(parts)
 

@@ -93,14 +93,27 @@ class GraphStore(ABC):
         """Relations touching an entity, strongest first, with evidence sentences."""
 
     @abstractmethod
-    def neighborhood(self, entity_ids: list[str], hops: int = 1, limit: int = 200) -> Subgraph:
-        """Entities within `hops` of the seeds (typed relations), and the relations among them."""
+    def neighborhood(
+        self,
+        entity_ids: list[str],
+        hops: int = 1,
+        limit: int = 200,
+        include_cooccurrence: bool = False,
+    ) -> Subgraph:
+        """Entities within `hops` of the seeds (typed relations, and co-occurrences when asked),
+        and the relations among them."""
 
     @abstractmethod
     def paths(
-        self, source_id: str, target_id: str, max_hops: int = 3, limit: int = 5
+        self,
+        source_id: str,
+        target_id: str,
+        max_hops: int = 3,
+        limit: int = 5,
+        include_cooccurrence: bool = False,
     ) -> list[GraphPath]:
-        """Shortest paths between two entities over typed relations, in either direction."""
+        """Shortest paths between two entities over typed relations (and co-occurrences when
+        asked), in either direction."""
 
     @abstractmethod
     def stats(self) -> GraphStats: ...

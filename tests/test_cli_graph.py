@@ -64,6 +64,19 @@ def test_path_merges_export(workspace, tmp_path):
     assert {r["record"] for r in rows} == {"entity", "relation"}
 
 
+def test_cooccurrences_are_shown_and_walked(workspace):
+    show = run(workspace, "graph", "show", "Tim Cook")
+    typed, _, co = show.partition("co-occurs with")
+    assert "~ Microsoft [ORG]" in co and '"Tim Cook met Satya Nadella of Microsoft."' in co
+    assert "~ Berlin" not in co  # already joined by a typed fact
+    assert "co-occurs with" not in run(
+        workspace, "graph", "show", "Tim Cook", "--cooccurrences", "0"
+    )
+    walked = run(workspace, "graph", "path", "Berlin", "GitHub")
+    assert "~[co-occurs x1]~ Microsoft -[acquire]-> GitHub" in walked
+    assert "no path" in run(workspace, "graph", "path", "Berlin", "GitHub", "--typed-only")
+
+
 def test_errors_are_one_line(workspace, capsys):
     result = CliRunner().invoke(cli, ["-w", str(workspace), "graph", "show", "Nobody Atall"])
     assert isinstance(result.exception, NotFoundError)

@@ -143,6 +143,17 @@ def test_paths_either_direction(loaded):
     assert loaded.paths(BLAIR.id, BLAIR.id) == []
 
 
+def test_cooccurrence_layer_walks_when_asked(loaded):
+    one = loaded.neighborhood([BLAIR.id], hops=1, include_cooccurrence=True)
+    assert ids(one.entities) == {BLAIR.id, LABOUR.id, BROWN.id}
+    assert {r.id for r in one.relations} >= {BLAIR_LEADS.id, BLAIR_BROWN.id}
+    (p,) = loaded.paths(BLAIR.id, BROWN.id, max_hops=1, include_cooccurrence=True)
+    assert [r.id for r in p.relations] == [BLAIR_BROWN.id]
+    assert p.relations[0].kind == "cooccurrence"
+    typed_first = loaded.paths(BLAIR.id, LABOUR.id, max_hops=1, include_cooccurrence=True)
+    assert typed_first[0].relations == [loaded.facts(BLAIR.id)[0].relation]
+
+
 def test_stats_and_iteration(loaded):
     s = loaded.stats()
     assert s.entity_types == {"ORG": 3, "PERSON": 2, "GPE": 1}

@@ -155,6 +155,20 @@ def test_flow_ingest_to_finetune(ui_app, ui_page, bbc_sample_dir, artifacts_dir)
         "() => document.querySelector('#explore-graph .kg-graph').__kgNetwork.body.data.nodes.getIds()"
     )
     assert hub.id in shown and len(shown) >= 2, shown
+    typed_edges = int(pg.get_attribute("#explore-graph .kg-graph", "data-edges"))
+    pg.locator("#explore-cooc input").check()  # the co-occurrence layer, drawn thin and grey
+    pg.wait_for_function(
+        """(n) => { const box = document.querySelector('#explore-graph .kg-graph');
+        return box.dataset.ready === '1' && Number(box.dataset.edges) > n; }""",
+        arg=typed_edges,
+    )
+    grey = pg.evaluate(
+        """() => document.querySelector('#explore-graph .kg-graph').__kgNetwork.body.data.edges
+        .get().filter((e) => e.kind === 'cooccurrence' && e.dashes).length"""
+    )
+    assert grey > 0
+    pg.locator("#explore-cooc input").uncheck()
+    pg.wait_for_selector(f"#explore-graph .kg-graph[data-ready='1'][data-edges='{typed_edges}']")
     neighbour = next(store.entity(i) for i in shown if i != hub.id)
     click_node(pg, neighbour.id)
     wait_text(pg, "explore-entity-info", re.escape(neighbour.name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 import pytest
@@ -72,6 +73,8 @@ def test_graph_data_colours_types_and_labels_edges():
     edges = {e["id"]: e for e in data["edges"]}
     assert edges["r1"]["label"] == "work_for" and edges["r1"]["arrows"] == "to"
     assert edges["r2"]["dashes"] and edges["r2"]["label"] == ""
+    assert edges["r2"]["width"] < edges["r1"]["width"]
+    assert edges["r2"]["color"]["color"] == gv.COOCCURRENCE_GREY
     assert ["ORG", gv.TYPE_COLOURS["ORG"]] in data["legend"]
     assert gv.type_colour("SOMETHING") == gv.type_colour("SOMETHING")
     assert gv.VIS_JS.is_file() and gv.VIS_JS.stat().st_size > 100_000
@@ -157,6 +160,11 @@ def test_qa_preview_and_queries_on_real_graph(graph_workspace_dir):
         assert first and any(r[0] == entity.name for r in rows) and choices[0][1] == first
         graph, info, facts = entity_view(ctx, first, 1)
         assert first in graph and "###" in info
+        hub = max(ctx.store().iter_entities(), key=lambda e: e.mentions)
+        typed = json.loads(entity_view(ctx, hub.id, 1)[0])["edges"]
+        both = json.loads(entity_view(ctx, hub.id, 1, cooccurrence=True)[0])["edges"]
+        assert not any(e.get("kind") == "cooccurrence" for e in typed)
+        assert any(e.get("kind") == "cooccurrence" for e in both) and len(both) > len(typed)
         md, types, preds, central = statistics(ctx)
         assert "entities" in md and types["count"].sum() == ctx.store().stats().entities
         frame, message = run_query(ctx, "stats", 10)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 from kgsynth.types import Entity, Evidence, Relation
 
-EdgesFn = Callable[[set[str]], list[Relation]]  # typed relations touching any of these ids
+EdgesFn = Callable[[set[str]], list[Relation]]  # relations touching any of these ids
 
 
 # ---------------------------------------------------------------- merging
@@ -151,15 +151,16 @@ def rank_entities(
 # ---------------------------------------------------------------- walks
 
 
-def strength(rel: Relation) -> tuple[float, str]:
-    """Sort key: strongest first, ties broken by id (stable across stores)."""
-    return (-rel.weight, rel.id)
+def strength(rel: Relation) -> tuple[bool, float, str]:
+    """Sort key: typed relations before co-occurrences, then strongest first, ties by id (stable
+    across stores)."""
+    return (rel.kind != "relation", -rel.weight, rel.id)
 
 
 def bfs_neighborhood(
     seeds: list[str], hops: int, limit: int, edges: EdgesFn
 ) -> tuple[list[str], list[Relation]]:
-    """Entity ids within `hops` of the seeds (seeds first), and the typed relations among them."""
+    """Entity ids within `hops` of the seeds (seeds first), and the relations among them."""
     seen = list(dict.fromkeys(seeds))[:limit]
     seen_set = set(seen)
     frontier = set(seen)
@@ -181,7 +182,7 @@ def bfs_neighborhood(
 def shortest_paths(
     source: str, target: str, max_hops: int, limit: int, edges: EdgesFn
 ) -> list[tuple[list[str], list[Relation]]]:
-    """All shortest paths (either direction, typed relations), strongest relation per hop."""
+    """All shortest paths (either direction), the strongest relation per hop (typed first)."""
     if source == target or limit <= 0:
         return []
     dist = {source: 0}

@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from sys import intern
 
@@ -454,19 +455,32 @@ class EmbeddedStore(GraphStore):
             for r in rels[:limit]
         ]
 
-    def neighborhood(self, entity_ids: list[str], hops: int = 1, limit: int = 200) -> Subgraph:
+    def neighborhood(
+        self,
+        entity_ids: list[str],
+        hops: int = 1,
+        limit: int = 200,
+        include_cooccurrence: bool = False,
+    ) -> Subgraph:
         self._sync()
         seeds = [i for i in entity_ids if i in self._entities]
-        ids, rels = common.bfs_neighborhood(seeds, hops, limit, self._touching)
+        edges = partial(self._touching, typed_only=not include_cooccurrence)
+        ids, rels = common.bfs_neighborhood(seeds, hops, limit, edges)
         return Subgraph(entities=self._entity_list(ids), relations=rels)
 
     def paths(
-        self, source_id: str, target_id: str, max_hops: int = 3, limit: int = 5
+        self,
+        source_id: str,
+        target_id: str,
+        max_hops: int = 3,
+        limit: int = 5,
+        include_cooccurrence: bool = False,
     ) -> list[GraphPath]:
         self._sync()
         if source_id not in self._entities or target_id not in self._entities:
             return []
-        found = common.shortest_paths(source_id, target_id, max_hops, limit, self._touching)
+        edges = partial(self._touching, typed_only=not include_cooccurrence)
+        found = common.shortest_paths(source_id, target_id, max_hops, limit, edges)
         return [GraphPath(entities=self._entity_list(ids), relations=rels) for ids, rels in found]
 
     def stats(self) -> GraphStats:

@@ -18,6 +18,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -331,19 +332,32 @@ class Neo4jStore(GraphStore):
         ents = self._entities(list({x for r in rels for x in (r.source_id, r.target_id)}))
         return [Fact(relation=r, source=ents[r.source_id], target=ents[r.target_id]) for r in rels]
 
-    def neighborhood(self, entity_ids: list[str], hops: int = 1, limit: int = 200) -> Subgraph:
+    def neighborhood(
+        self,
+        entity_ids: list[str],
+        hops: int = 1,
+        limit: int = 200,
+        include_cooccurrence: bool = False,
+    ) -> Subgraph:
         known = self._entities(entity_ids)
         seeds = [i for i in entity_ids if i in known]
-        ids, rels = common.bfs_neighborhood(seeds, hops, limit, self._touching)
+        edges = partial(self._touching, cooc=include_cooccurrence)
+        ids, rels = common.bfs_neighborhood(seeds, hops, limit, edges)
         ents = self._entities(ids)
         return Subgraph(entities=[ents[i] for i in ids], relations=rels)
 
     def paths(
-        self, source_id: str, target_id: str, max_hops: int = 3, limit: int = 5
+        self,
+        source_id: str,
+        target_id: str,
+        max_hops: int = 3,
+        limit: int = 5,
+        include_cooccurrence: bool = False,
     ) -> list[GraphPath]:
         if len(self._entities([source_id, target_id])) < 2:
             return []
-        found = common.shortest_paths(source_id, target_id, max_hops, limit, self._touching)
+        edges = partial(self._touching, cooc=include_cooccurrence)
+        found = common.shortest_paths(source_id, target_id, max_hops, limit, edges)
         ents = self._entities(list({i for ids, _ in found for i in ids}))
         return [GraphPath(entities=[ents[i] for i in ids], relations=rels) for ids, rels in found]
 

@@ -66,14 +66,19 @@ def stats_cmd(state: CliState) -> None:
 
 @graph.command("show")
 @click.argument("entity")
-@click.option("--limit", default=20, show_default=True, help="Most facts to show.")
-@click.option("--cooccurrence", is_flag=True, help="Include co-occurrence edges.")
+@click.option("--limit", default=20, show_default=True, help="Most typed facts to show.")
+@click.option(
+    "--cooccurrences",
+    default=10,
+    show_default=True,
+    help="Strongest co-occurrences (untyped: sharing sentences) to list after the facts; 0: none.",
+)
 @pass_state
-def show_cmd(state: CliState, entity: str, limit: int, cooccurrence: bool) -> None:
-    """An entity's facts with their evidence sentences and source documents."""
+def show_cmd(state: CliState, entity: str, limit: int, cooccurrences: int) -> None:
+    """An entity's facts, then its strongest co-occurrences, with evidence sentences and sources."""
     from kg.explore import show_entity
 
-    view = show_entity(state.workspace(), entity, limit=limit, cooccurrence=cooccurrence)
+    view = show_entity(state.workspace(), entity, limit=limit, cooccurrences=cooccurrences)
     e = view.entity
     click.echo(f"{e.name} [{e.type}] {e.id} ({e.mentions} mentions)")
     if e.aliases:
@@ -85,19 +90,32 @@ def show_cmd(state: CliState, entity: str, limit: int, cooccurrence: bool) -> No
         for ev in f.relation.evidence[:3]:
             click.echo(f'    "{ev.sentence}"  ({view.sources.get(ev.doc_id, ev.doc_id)})')
     if not view.facts:
-        click.echo("(no facts)")
+        click.echo("(no typed facts)")
+    if view.cooccurrences:
+        click.echo("co-occurs with (same sentences, relation not typed):")
+    for f in view.cooccurrences:
+        other = f.target if f.source.id == e.id else f.source
+        click.echo(f"~ {other.name} [{other.type}] (x{f.relation.weight:g})")
+        for ev in f.relation.evidence[:2]:
+            click.echo(f'    "{ev.sentence}"  ({view.sources.get(ev.doc_id, ev.doc_id)})')
 
 
 @graph.command("path")
 @click.argument("a")
 @click.argument("b")
 @click.option("--max-hops", default=3, show_default=True, help="Longest path to look for.")
+@click.option(
+    "--cooccurrence/--typed-only",
+    default=None,
+    help="Also walk co-occurrence edges (marked ~[co-occurs]~); by default only when typed "
+    "relations join nothing.",
+)
 @pass_state
-def path_cmd(state: CliState, a: str, b: str, max_hops: int) -> None:
+def path_cmd(state: CliState, a: str, b: str, max_hops: int, cooccurrence: bool | None) -> None:
     """Shortest paths between two entities."""
     from kg.explore import describe_path, find_paths
 
-    paths = find_paths(state.workspace(), a, b, max_hops=max_hops)
+    paths = find_paths(state.workspace(), a, b, max_hops=max_hops, cooccurrence=cooccurrence)
     for p in paths:
         click.echo(describe_path(p))
     if not paths:

@@ -35,12 +35,17 @@ def search(ctx: UIContext, query: str, etype: str | None) -> tuple[list[list], l
     return t.entity_rows(entities), t.entity_choices(entities), entities[0].id if entities else None
 
 
-def entity_view(ctx: UIContext, entity_id: str | None, hops: int) -> tuple[str, str, list[list]]:
-    """(graph json, entity markdown, fact rows) for one entity and its neighbourhood."""
+def entity_view(
+    ctx: UIContext, entity_id: str | None, hops: int, cooccurrence: bool = False
+) -> tuple[str, str, list[list]]:
+    """(graph json, entity markdown, fact rows) for one entity and its neighbourhood (with the
+    co-occurrence edges drawn too when `cooccurrence`)."""
     if not entity_id:
         return gv.graph_json(None), t.entity_markdown(None), []
     store = ctx.store()
-    sub = store.neighborhood([entity_id], hops=int(hops), limit=80)
+    sub = store.neighborhood(
+        [entity_id], hops=int(hops), limit=80, include_cooccurrence=bool(cooccurrence)
+    )
     info, rows = facts_view(ctx, entity_id)
     return gv.graph_json(sub, focus=entity_id), info, rows
 
@@ -95,6 +100,12 @@ def build(ctx: UIContext) -> Hooks:
         query = gr.Textbox(label="Search entities", elem_id="explore-search", scale=4)
         etype = gr.Dropdown(label="Type", choices=[""], value="", elem_id="explore-type", scale=1)
         hops = gr.Slider(1, 3, value=1, step=1, label="Hops", elem_id="explore-hops", scale=1)
+        cooc = gr.Checkbox(
+            label="Show co-occurrences (grey: names sharing sentences, no typed relation)",
+            value=False,
+            elem_id="explore-cooc",
+            scale=1,
+        )
         go = gr.Button("Search", variant="primary", elem_id="explore-search-btn", scale=1)
     with gr.Row():
         with gr.Column(scale=1):
@@ -156,21 +167,22 @@ def build(ctx: UIContext) -> Hooks:
         q_help = gr.Markdown(elem_id="query-help")
 
     @friendly
-    def on_search(q, ty, h):
+    def on_search(q, ty, h, co):
         rows, choices, first = search(ctx, q, ty)
-        g, md, frows = entity_view(ctx, first, h)
+        g, md, frows = entity_view(ctx, first, h, co)
         return rows, gr.Dropdown(choices=choices, value=first), first, g, md, frows
 
     view_out = [graph, info, facts]
-    go.click(on_search, [query, etype, hops], [results, entity, selected, *view_out])
-    query.submit(on_search, [query, etype, hops], [results, entity, selected, *view_out])
+    go.click(on_search, [query, etype, hops, cooc], [results, entity, selected, *view_out])
+    query.submit(on_search, [query, etype, hops, cooc], [results, entity, selected, *view_out])
 
     @friendly
-    def on_pick(entity_id, h):
-        return entity_id, *entity_view(ctx, entity_id, h)
+    def on_pick(entity_id, h, co):
+        return entity_id, *entity_view(ctx, entity_id, h, co)
 
-    entity.input(on_pick, [entity, hops], [selected, *view_out])
-    center.click(on_pick, [selected, hops], [selected, *view_out])
+    entity.input(on_pick, [entity, hops, cooc], [selected, *view_out])
+    center.click(on_pick, [selected, hops, cooc], [selected, *view_out])
+    cooc.input(on_pick, [selected, hops, cooc], [selected, *view_out])
 
     @friendly
     def on_node(evt: gr.EventData):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kgsynth.types import Subgraph
+from kgsynth.types import Relation, Subgraph
 
 STATIC_DIR = Path(__file__).parent / "static"
 VIS_JS = STATIC_DIR / "vis-network.min.js"
@@ -27,6 +27,7 @@ TYPE_COLOURS = {
     "FAC": "#bab0ac",
     "LAW": "#f28e2b",
 }
+COOCCURRENCE_GREY = "#9e9e9e"
 _PALETTE = ["#86bcb6", "#d37295", "#fabfd2", "#b6992d", "#499894", "#8cd17d", "#a0cbe8"]
 
 
@@ -52,24 +53,39 @@ def graph_data(sub: Subgraph, focus: str | None = None) -> dict:
         for e in sub.entities
     ]
     ids = {e.id for e in sub.entities}
-    edges = [
-        {
-            "id": r.id,
-            "from": r.source_id,
-            "to": r.target_id,
-            "label": r.predicate if r.kind == "relation" else "",
-            "dashes": r.kind != "relation",
-            "arrows": "to" if r.kind == "relation" else "",
-            "title": f"{r.predicate} · weight {r.weight:g}",
-        }
-        for r in sub.relations
-        if r.source_id in ids and r.target_id in ids
-    ]
+    edges = [edge(r) for r in sub.relations if r.source_id in ids and r.target_id in ids]
     legend = sorted({e.type for e in sub.entities})
     return {
         "nodes": nodes,
         "edges": edges,
         "legend": [[t, type_colour(t)] for t in legend],
+    }
+
+
+def edge(r: Relation) -> dict:
+    """A typed relation: a labelled arrow. A co-occurrence: a thin grey dashed line, untitled
+    but for its count and first sentence (the two names share sentences; nothing is typed)."""
+    if r.kind == "relation":
+        return {
+            "id": r.id,
+            "from": r.source_id,
+            "to": r.target_id,
+            "label": r.predicate,
+            "arrows": "to",
+            "width": 2,
+            "title": f"{r.predicate} · weight {r.weight:g}",
+        }
+    sentence = r.evidence[0].sentence if r.evidence else ""
+    return {
+        "id": r.id,
+        "from": r.source_id,
+        "to": r.target_id,
+        "label": "",
+        "dashes": True,
+        "width": 1,
+        "color": {"color": COOCCURRENCE_GREY, "opacity": 0.7},
+        "title": f"co-occurs x{r.weight:g} · {sentence[:160]}",
+        "kind": "cooccurrence",
     }
 
 
@@ -106,6 +122,7 @@ const draw = () => {
   if (element.__kgNetwork) { element.__kgNetwork.destroy(); }
   box.setAttribute('data-ready', '0');
   box.setAttribute('data-nodes', String((data.nodes || []).length));
+  box.setAttribute('data-edges', String((data.edges || []).length));
   const network = new vis.Network(box, {
     nodes: new vis.DataSet(data.nodes || []),
     edges: new vis.DataSet(data.edges || []),

@@ -80,7 +80,10 @@ def _extraction(chunk: Chunk, sentences, votes: dict[str, str]) -> Extraction:
             m = mention(chunk, s.start, s.end, s.type, s_start, s_end)
             by_span[(s.start, s.end)] = m
             mentions.append(m)
-        local = [Span(s.start - s_start, s.end - s_start, s.type) for s in spans]
+        # one-character abbreviations (中 of 中美) take part in no typed relation
+        local = [
+            Span(s.start - s_start, s.end - s_start, s.type) for s in spans if s.end - s.start > 1
+        ]
         for subj, pred, obj in relations(simple[s_start:s_end], local):
             a = by_span[(subj.start + s_start, subj.end + s_start)]
             b = by_span[(obj.start + s_start, obj.end + s_start)]

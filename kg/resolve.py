@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg.entity_types import name_type
+from kg.zh_ner import PLACE_ABBREVIATIONS
 from kgsynth.ids import content_id
 from kgsynth.text import to_simplified
 from kgsynth.types import Chunk, Entity, Extraction, Mention, MergeDecision
@@ -84,6 +85,8 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 def normalize(name: str, type: str = "") -> str:
     """The matching key of a name: "The Apple Inc.'s" → "apple"; "technology companies" → "technology company"."""
+    if type == "GPE" and PLACE_ABBREVIATIONS.get(name):
+        name = PLACE_ABBREVIATIONS[name]  # 中 (of 中美关系) is 中国
     s = to_simplified(unicodedata.normalize("NFKC", name)).lower().replace(".", "")
     s = _POSSESSIVE.sub("", s)
     tokens = _PUNCT.sub(" ", s).split()
@@ -381,8 +384,11 @@ class Resolver:
 
     def _create(self, g: _Group) -> str:
         ranked = sorted(g.surfaces.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))
+        name = ranked[0][0]
+        if g.type == "GPE" and PLACE_ABBREVIATIONS.get(name):
+            name = PLACE_ABBREVIATIONS[name]  # an entity is never named by its abbreviation
         eid = entity_id(g.type, g.key)
-        self._register(eid, ranked[0][0], g.type)
+        self._register(eid, name, g.type)
         return eid
 
     def _assign(self, mentions: list[Mention], eid: str, reason: str, res: Resolution) -> None:

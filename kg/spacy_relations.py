@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from kg.entity_types import CLASS_TYPES, HONORIFICS, NAMED_BY_OF, PERSON, words
+from kg.entity_types import CLASS_TYPES, HONORIFICS, NAMED_BY_OF, PERSON, REPORTING, words
 from kgsynth.types import Mention
 
 IS_A = "is_a"
@@ -40,6 +40,7 @@ ATTEMPTS = frozenset(
 )
 # Nouns that name the slot, not the role: "X is the name of the ground of Y" → ground_of.
 SLOT_NOUNS = frozenset({"name", "one", "home"})
+COME_FROM = "come_from"
 NOT_ROLES = frozenset({"one", "some", "many", "all", "most", "each", "any", "none", "both"})
 _PRED_CHARS = re.compile(r"[^a-z0-9]+")
 
@@ -53,6 +54,12 @@ def predicate(*parts: str) -> str:
 
 def is_literal(m: Mention) -> bool:
     return m.type in LITERAL_TYPES
+
+
+def _negated(token) -> bool:
+    return any(c.dep_ == "neg" or c.lower_ == "not" for c in token.children) or (
+        token.i > 0 and token.nbor(-1).lower_ == "not"
+    )
 
 
 def _is_passive(verb) -> bool:
@@ -106,6 +113,12 @@ class RelationReader:
                 yield from self._attached([x], tok)
             if tok.dep_ == "poss":
                 yield from self._possessive(tok)
+            if tok.dep_ == "prep" and tok.lower_ == "of" and tok.head.pos_ == "PROPN":
+                x = self.arg(tok.head)
+                if x is not None and x.type == PERSON:  # "Francis Obikwelu of Portugal"
+                    for y in self._pobjs(tok):
+                        if y.type == "GPE":
+                            yield x, COME_FROM, y, 0.75
             if tok.dep_ == "compound" and (
                 tok.pos_ == "NOUN" or (tok.pos_ == "PROPN" and tok.lower_ in CLASS_TYPES)
             ):
@@ -162,7 +175,8 @@ class RelationReader:
         return out
 
     def _args(self, tokens) -> list[Mention]:
-        return [m for m in map(self.arg, tokens) if m is not None]
+        """Argument mentions of tokens; "in Manchester and not Blackpool" drops Blackpool."""
+        return [m for t in tokens if (m := self.arg(t)) is not None and not _negated(t)]
 
     @staticmethod
     def _either(token) -> bool:
@@ -232,6 +246,8 @@ class RelationReader:
                     continue
                 if child.lower_ == "as" and not objs:
                     objs = [c for o in child.children if (c := self._role_concept(o))]
+                if lemma in REPORTING:  # "said in 2004", "said as home secretary"
+                    objs = [o for o in objs if not is_literal(o) and o.type != CONCEPT]
                 for o in objs:
                     pred = predicate(lemma, prt, child.text)
                     yield from ((s, pred, o, 0.8 * conf) for s in active)
@@ -254,7 +270,9 @@ class RelationReader:
         for agent in (c for c in verb.children if c.dep_ == "agent"):
             for y in self._pobjs(agent):
                 if not is_literal(y):
-                    yield from ((y, self.lemma(verb), x, 0.8 * conf) for x in subjects)
+                    for x in subjects:
+                        if not is_literal(x):  # "the $204m announced by Google"
+                            yield y, self.lemma(verb), x, 0.8 * conf
         if verb.tag_ == "VBG":  # "Super Capers, starring Michael Rooker"
             for obj in (c for c in verb.children if c.dep_ == "dobj"):
                 for y in self._args([obj, *obj.conjuncts]):
@@ -400,8 +418,13 @@ class RelationReader:
             yield x, "located_in", y, 0.75
 
     def _possessive(self, owner) -> Iterator[Found]:
-        """Y's CEO X (compound or modifier of X) → (X, ceo_of, Y); Pakistan's ally China likewise."""
+        """Y's CEO X (compound or modifier of X) → (X, ceo_of, Y); Pakistan's ally China likewise;
+        Sweden's Carolina Kluft → (Carolina Kluft, come_from, Sweden)."""
         noun = owner.head
+        y, x = self.arg(owner), self.arg(noun)
+        if y is not None and x is not None and x is not y and x.type == PERSON and y.type == "GPE":
+            yield x, COME_FROM, y, 0.75
+            return
         if noun.pos_ != "NOUN" or self.arg(owner) is None:
             return
         direct = self.arg(noun)  # a class noun with an apposition stands for that name

@@ -46,6 +46,9 @@ class IngestConfig(Section):
     embedding_threshold: float = 0.9
     model_generator: str = "transformers"  # generator used by the "model" extractor
     model_schema: dict | None = None  # {"entity_types": [...], "relations": [...]} to constrain it
+    # a generator (a served model) that checks the spacy extractor's typed facts and types its
+    # co-occurrence pairs (kg/refine.py); None: no model pass
+    refine_generator: str | None = None
 
 
 class GeneratorConfig(Section):

@@ -23,6 +23,8 @@ def ui_command(state: CliState, host: str | None, port: int | None, share: str) 
     KGSYNTH_UI_USER and KGSYNTH_UI_PASSWORD."""
     from kgsynth.app.ui import app as ui
 
+    if host:
+        ui.resolve_auth(host, share == "yes")  # refuse before a new workspace is made
     ws = state.workspace(create=True)
     ui.launch(
         ws.path,

@@ -84,6 +84,12 @@ def build(ctx: UIContext) -> Hooks:
             0.5, 1.0, value=0.8, step=0.05, label="Train share", elem_id="export-train"
         )
         dev = gr.Slider(0.0, 0.25, value=0.1, step=0.05, label="Dev share", elem_id="export-dev")
+        provenance = gr.Checkbox(
+            True,
+            label="Provenance",
+            info="each example's documents, evidence, facts, template and generator",
+            elem_id="export-provenance",
+        )
     ex_run = gr.Button("Export", variant="primary", elem_id="export-run")
     ex_panel = JobPanel(ctx, "export")
     ex_md = gr.Markdown(elem_id="export-result")
@@ -116,22 +122,23 @@ def build(ctx: UIContext) -> Hooks:
     panel.wire(on_cleaned, [report, version, ex_version])
 
     @friendly
-    def on_export(v, f, sd, tr, dv):
+    def on_export(v, f, sd, tr, dv, prov):
         if not v:
             raise InputError("choose a dataset version to export")
         test = round(1.0 - tr - dv, 4)
         if test < 0:
             raise InputError("train + dev shares exceed 1")
         params = {"version": v, "format": f, "seed": int(sd), "split": [tr, dv, test]}
-        return ex_panel.started(ctx.submit("export", params))
+        return ex_panel.started(ctx.submit("export", params | {"provenance": bool(prov)}))
 
-    ex_run.click(on_export, [ex_version, fmt, seed, train, dev], ex_panel.outputs)
+    ex_run.click(on_export, [ex_version, fmt, seed, train, dev, provenance], ex_panel.outputs)
 
     def on_exported(job: Job):
         if job.state != "succeeded":
             return f"Export {job.state.value}: {job.error or job.message}", gr.skip(), gr.skip()
         path = Path(job.result["path"])
         md = f"Exported to `{path}`."
+        md += "".join(f"\n\n**Warning:** {w}" for w in job.result.get("warnings", []))
         return md, counts_rows(job.result.get("counts", {})), str(zip_export(path))
 
     ex_panel.wire(on_exported, [ex_md, ex_counts, download])

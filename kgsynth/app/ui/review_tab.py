@@ -29,27 +29,44 @@ KEYS_HEAD = (
     " e.preventDefault(); btn.click(); });</script>"
 )
 QUEUE_LIMIT = 200
+NO_VERSION = "Choose a dataset version above, then **Load queue**."
+DONE = (
+    "The queue is empty: every example of this version has a decision."
+    " **Apply reviews** writes them into a new version."
+)
 
 
-def load_queue(ctx: UIContext, version: str) -> tuple[list[str], list[str]]:
-    """(example ids to review, most uncertain first; the labels seen in the version)."""
-    from synth.review import queue
+def load_queue(ctx: UIContext, version: str) -> tuple[list[str], list[str], list[int]]:
+    """(example ids to review, most uncertain first; the labels a reviewer may give; [examples
+    already reviewed, in any session or the CLI, and all examples of the version])."""
+    from synth.review import labels_of, progress_of, queue
 
     if not version:
         raise InputError("choose a dataset version to review")
     ids = [ex.id for ex in queue(ctx.ws, version, limit=QUEUE_LIMIT)]
-    labels = sorted({ex.label for ex in ctx.ws.catalog.examples(version) if ex.label})
-    return ids, labels
+    return ids, labels_of(ctx.ws, version), list(progress_of(ctx.ws, version))
 
 
-def card(ctx: UIContext, ids: list[str], idx: int, labels: list[str]):
+def progress_line(ids: list[str], idx: int, counts: list[int]) -> str:
+    """`2 of 5 in the queue reviewed in this session · 5 of the version's 10 examples were
+    reviewed before (the CLI or an earlier session)`."""
+    line = f"{min(idx, len(ids))} of {len(ids)} in the queue reviewed in this session"
+    if counts and counts[0]:
+        line += (
+            f" · {counts[0]} of the version's {counts[1]} examples were reviewed before"
+            " (the CLI or an earlier session)"
+        )
+    return line
+
+
+def card(ctx: UIContext, ids: list[str], idx: int, labels: list[str], counts: list[int]):
     """(card markdown, label dropdown, input, output, progress markdown) for position idx."""
     import gradio as gr
 
     ex = ctx.ws.catalog.example(ids[idx]) if idx < len(ids) else None
-    progress = f"{min(idx, len(ids))} of {len(ids)} reviewed in this session"
+    progress = progress_line(ids, idx, counts)
     if ex is None:
-        return t.example_markdown(None), gr.Dropdown(choices=labels, value=None), "", "", progress
+        return DONE, gr.Dropdown(choices=labels, value=None), "", "", progress
     choices = labels if ex.label in labels or not ex.label else [*labels, ex.label]
     return (
         t.example_markdown(ex, f"· {idx + 1}/{len(ids)}"),
@@ -125,13 +142,11 @@ def build(ctx: UIContext) -> Hooks:
             )
             annotate_btn = gr.Button("Annotate", elem_id="review-annotate")
         panel = JobPanel(ctx, "review-annotate")
-    ids, idx, labels = gr.State([]), gr.State(0), gr.State([])
+    ids, idx, labels, counts = gr.State([]), gr.State(0), gr.State([]), gr.State([])
     progress = gr.Markdown(elem_id="review-progress")
-    card_md = gr.Markdown(t.example_markdown(None), elem_id="review-card")
+    card_md = gr.Markdown(NO_VERSION, elem_id="review-card")
     with gr.Row():
-        label = gr.Dropdown(
-            label="Label", choices=[], allow_custom_value=True, elem_id="review-label"
-        )
+        label = gr.Dropdown(label="Label", choices=[], elem_id="review-label")
     with gr.Accordion("Edit", open=False):
         text = gr.Textbox(label="Input", lines=4, elem_id="review-input")
         output = gr.Textbox(label="Output", lines=2, elem_id="review-output")
@@ -148,32 +163,35 @@ def build(ctx: UIContext) -> Hooks:
         agree_btn = gr.Button("Agreement statistics", elem_id="review-agreement-btn")
         apply_btn = gr.Button("Apply reviews → new version", elem_id="review-apply")
     agreement = gr.Markdown(elem_id="review-agreement")
+    apply_panel = JobPanel(ctx, "review-apply")
     applied = gr.Markdown(elem_id="review-applied")
     card_out = [card_md, label, text, output, progress]
 
     @friendly
     def on_load(v):
-        q, labs = load_queue(ctx, v)
-        return q, 0, labs, *card(ctx, q, 0, labs)
+        q, labs, cnt = load_queue(ctx, v)
+        return q, 0, labs, cnt, *card(ctx, q, 0, labs, cnt)
 
-    load.click(on_load, version, [ids, idx, labels, *card_out])
+    load.click(on_load, version, [ids, idx, labels, counts, *card_out])
 
     def make_action(action: str):
         @friendly
-        def act(v, q, i, labs, lab, txt, out, who):
+        def act(v, q, i, labs, cnt, lab, txt, out, who):
+            if not q:
+                raise InputError("load a queue first: choose a dataset version, then Load queue")
             if i >= len(q):
-                return i, *card(ctx, q, i, labs), "Nothing left in the queue."
+                return i, *card(ctx, q, i, labs, cnt), "Nothing left in the queue."
             msg = (
                 "skipped" if action == "skip" else decide(ctx, v, q[i], action, lab, txt, out, who)
             )
-            return i + 1, *card(ctx, q, i + 1, labs), msg
+            return i + 1, *card(ctx, q, i + 1, labs, cnt), msg
 
         return act
 
     for action, btn in buttons.items():
         btn.click(
             make_action(action),
-            [version, ids, idx, labels, label, text, output, reviewer],
+            [version, ids, idx, labels, counts, label, text, output, reviewer],
             [idx, *card_out, last],
         )
 
@@ -181,17 +199,22 @@ def build(ctx: UIContext) -> Hooks:
 
     @friendly
     def on_apply(v):
-        from synth.review import apply_reviews
-
         if not v:
             raise InputError("choose a dataset version")
-        new = apply_reviews(ctx.ws, v)
-        return (
-            f"New version **{new.name}** `{new.id}` ({new.stage}): {new.count} examples.",
-            gr.Dropdown(choices=ctx.versions(), value=new.id),
-        )
+        return apply_panel.started(ctx.submit("review_apply", {"version": v}))
 
-    apply_btn.click(on_apply, version, [applied, version])
+    apply_btn.click(on_apply, version, apply_panel.outputs)
+
+    def on_applied(job: Job):
+        if job.state != "succeeded":
+            return f"Applying reviews {job.state.value}: {job.error or job.message}", gr.skip()
+        r = job.result
+        new = ctx.ws.catalog.dataset(r["version_id"])
+        md = f"New version **{new.name}** `{new.id}` ({new.stage}): {new.count} examples"
+        md += f", {new.stats.get('rescored', 0)} re-scored."
+        return md, gr.Dropdown(choices=ctx.versions(), value=new.id)
+
+    apply_panel.wire(on_applied, [applied, version])
 
     @friendly
     def on_annotate(v, m):

@@ -16,14 +16,32 @@ from synth.qa import QA_TYPES
 
 QA = "Question answering"
 CLASSIFY = "Classification"
-EXAMPLE_SCHEMA = Path(__file__).resolve().parents[3] / "examples" / "bbc_schema.yaml"
 PREVIEW_N = 2
+SKELETON = """\
+# Your labels: a name and a one-line description each; optional keywords and seeds (examples).
+# Replace these two, or load a schema file below.
+task: topic
+labels:
+  - name: first_label
+    description: One line saying what the texts of this label are about.
+  - name: second_label
+    description: One line saying what the texts of this label are about.
+"""
 
 
-def default_schema() -> str:
-    if EXAMPLE_SCHEMA.is_file():
-        return EXAMPLE_SCHEMA.read_text(encoding="utf-8")
-    return "task: topic\nlabels:\n  - name: a\n    description: ...\n"
+def default_schema(ctx: UIContext) -> str:
+    """What the schema editor opens on: this workspace's newest saved schema, else the schema of
+    its newest classification set, else a skeleton to fill in (never another project's)."""
+    import yaml
+
+    saved = sorted(ctx.ws.dir("schemas").glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+    if saved:
+        return saved[-1].read_text(encoding="utf-8")
+    for v in reversed(ctx.ws.catalog.datasets()):
+        schema = v.params.get("schema")
+        if isinstance(schema, dict) and schema.get("labels"):
+            return yaml.safe_dump(schema, sort_keys=False, allow_unicode=True)
+    return SKELETON
 
 
 def generator_names(ctx: UIContext) -> list[str]:
@@ -139,7 +157,7 @@ def build(ctx: UIContext) -> Hooks:
         n = gr.Number(20, label="Examples", precision=0, elem_id="synth-n")
     with gr.Group(visible=True) as cls_box:
         schema = gr.Code(
-            default_schema(), language="yaml", label="Label schema (YAML)", elem_id="synth-schema"
+            SKELETON, language="yaml", label="Label schema (YAML)", elem_id="synth-schema"
         )
         schema_file = gr.File(
             label="…or load a schema file",
@@ -229,6 +247,8 @@ def build(ctx: UIContext) -> Hooks:
             }
             job = ctx.submit("synth_qa", params)
         else:
+            if sch.strip() == SKELETON.strip():
+                raise InputError("write your labels into the schema first, or load a schema file")
             path = save_schema(ctx, sch, nm or "schema")
             params = {
                 "schema": str(path),
@@ -260,7 +280,10 @@ def build(ctx: UIContext) -> Hooks:
     panel.wire(on_finish, [result, examples])
 
     @friendly
-    def on_refresh():
-        return gr.Dropdown(choices=generator_names(ctx))
+    def on_refresh(current: str):
+        # the editor follows the workspace until the user types in it
+        untouched = not current or current.strip() == SKELETON.strip()
+        text = default_schema(ctx) if untouched else gr.skip()
+        return gr.Dropdown(choices=generator_names(ctx)), text
 
-    return Hooks(on_open=[(on_refresh, [], [generator])])
+    return Hooks(on_open=[(on_refresh, [schema], [generator, schema])])

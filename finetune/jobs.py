@@ -86,3 +86,31 @@ def train_sft_job(
     for key, path in result.files.items():
         ctx.artifact(key, path)
     return result.model_dump()
+
+
+@job_kind("train_reader")
+def train_reader_job(
+    ctx: JobContext,
+    data: str,
+    eval: str | None = None,
+    out: str | None = None,
+    name: str | None = None,
+    **hyper: Any,
+) -> dict:
+    """Fine-tune an extractive QA reader on a squad export; EM/F1 on `eval` or the test split."""
+    from finetune.reader import ReaderConfig, train_reader
+
+    run = _run_dir(ctx, out, name, "reader")
+    ctx.artifact("run_dir", run)
+    result = train_reader(
+        ctx.path(data),
+        run,
+        ReaderConfig(**hyper),
+        eval_data=ctx.path(eval) if eval else None,
+        checkpoint_dir=ctx.checkpoint_dir,
+        progress=lambda d, t: ctx.progress(d, t, "training"),
+        log=ctx.log,
+    )
+    for key, path in result.files.items():
+        ctx.artifact(key, path)
+    return result.model_dump()

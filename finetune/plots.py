@@ -86,3 +86,15 @@ def compare_png(runs: dict[str, dict[str, float]], path: Path) -> Path:
     ax.legend(fontsize="small")
     ax.set_title("runs compared")
     return _save(fig, path)
+
+
+def bars_png(values: dict[str, float], path: Path, title: str, ylabel: str = "F1") -> Path:
+    """One bar per key (e.g. F1 per question type), labelled with its value."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(values)), 3.5))
+    bars = ax.bar(list(values), list(values.values()), color="tab:blue")
+    ax.bar_label(bars, fmt="%.1f", fontsize="small")
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _save(fig, path)

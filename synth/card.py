@@ -108,6 +108,11 @@ def render_card(
     templates = Counter(e.template_id for e in examples if e.template_id)
     if templates:
         lines += ["## Templates", "", *_table(templates, ("template", "examples")), ""]
+    qa = [e for e in examples if e.output is not None]
+    if qa:
+        from synth.qa_report import quick_quality
+
+        lines += ["## QA quality", "", *[f"- {x}" for x in quick_quality(qa).lines()], ""]
     lines += ["## Sources", "", *_sources(ws, examples), ""]
     prov = provenance_summary(examples)
     lines += ["## Provenance", "", *_table(prov, ("measure", "value"), by_count=False), ""]

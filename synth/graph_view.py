@@ -8,9 +8,9 @@ store (it only uses ``iter_entities`` / ``iter_relations``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from kgsynth.types import Entity, Relation, Triple
+from kgsynth.types import Chunk, Entity, Relation, Triple
 
 
 class GraphView:
@@ -20,6 +20,7 @@ class GraphView:
         relations: list[Relation],
         communities: dict[str, int] | None = None,
         triple: Callable[[str], Triple | None] | None = None,
+        chunks: Callable[[], Iterable[Chunk]] | None = None,
     ):
         self.entities = {e.id: e for e in entities}
         ok = [r for r in relations if r.source_id in self.entities and r.target_id in self.entities]
@@ -38,6 +39,7 @@ class GraphView:
         self.communities = communities if communities is not None else self._components()
         self._triple = triple
         self._triples: dict[str, Triple | None] = {}
+        self._chunks = chunks
 
     @classmethod
     def load(cls, ws, seed: int = 0) -> GraphView:
@@ -46,7 +48,13 @@ class GraphView:
         entities = list(store.iter_entities())
         relations = list(store.iter_relations(include_cooccurrence=True))
         communities = _communities(store, seed)
-        return cls(entities, relations, communities, triple=ws.catalog.triple)
+        return cls(
+            entities,
+            relations,
+            communities,
+            triple=ws.catalog.triple,
+            chunks=ws.catalog.iter_chunks,
+        )
 
     def entity(self, entity_id: str) -> Entity:
         return self.entities[entity_id]
@@ -66,6 +74,10 @@ class GraphView:
         if triple_id not in self._triples:
             self._triples[triple_id] = self._triple(triple_id)
         return self._triples[triple_id]
+
+    def chunks(self) -> list[Chunk]:
+        """The text chunks behind the graph (from the catalog), in a stable order."""
+        return sorted(self._chunks() if self._chunks else [], key=lambda c: (c.doc_id, c.index))
 
     def degree(self, entity_id: str) -> int:
         """Typed relations touching the entity."""

@@ -21,6 +21,7 @@ from kgsynth.types import DatasetVersion, Example, Provenance, Record, Span, exa
 from synth.graph_view import GraphView
 from synth.qa_candidates import QA_TYPES, QAItem, candidates, fact_line
 from synth.qa_check import check_answer, normalize
+from synth.qa_report import quick_quality
 from synth.qa_sampling import Candidate, balanced_sample
 from synth.templates import TemplateLibrary, parse_qa
 from synth.versions import save
@@ -66,6 +67,7 @@ def build_qa(
     gen = make_generator(ws, generator, **(generator_overrides or {}))
     examples, rejected, _ = _generate(ws, selected, gen, generator, seed, max_new_tokens, progress)
     stats = {
+        "quality": quick_quality(examples).model_dump(exclude_none=True),
         "candidates": pools,
         "selected": dict(Counter(c.payload.qa_type for c in selected)),
         "rejected": dict(rejected),
@@ -136,7 +138,7 @@ def _select(view: GraphView, types, n: int, lang, cap: int, seed: int):
     pools: dict[str, int] = {}
     for i, qa_type in enumerate(types):
         want = n // len(types) + (1 if i < n % len(types) else 0)
-        pool = candidates(view, qa_type, seed)
+        pool = candidates(view, qa_type, seed, want)
         if lang:
             pool = [c for c in pool if c.payload.lang == lang]
         pools[qa_type] = len(pool)
@@ -212,7 +214,13 @@ def _example(item: QAItem, prompt: Prompt, reply: str, gen, generator: str):
         return None, reason
     lang = item.lang
     text = question
+    extra: dict[str, Any] = {}
     if item.context is not None:
+        extra = {
+            "question": question,
+            "context": item.context,
+            "answer_start": answer_start(item, answer),
+        }
         ctx_label = CONTEXT_LABEL.get(lang, "Context")
         q_label = QUESTION_LABEL.get(lang, "Question")
         text = f"{ctx_label}: {item.context}\n{q_label}: {question}"
@@ -233,6 +241,7 @@ def _example(item: QAItem, prompt: Prompt, reply: str, gen, generator: str):
             meta={
                 "qa_type": item.qa_type,
                 **item.meta,
+                **extra,
                 **(
                     {"reference": prompt.meta["reference"], "prompt_template_id": "qa.prompt"}
                     if model_mode
@@ -244,12 +253,27 @@ def _example(item: QAItem, prompt: Prompt, reply: str, gen, generator: str):
     )
 
 
+def answer_start(item: QAItem, answer: str) -> int:
+    """Where `answer` starts in the item's context: the candidate's own span when the answer is
+    unchanged, else the occurrence nearest the question's sentence (-1 if absent)."""
+    context = item.context or ""
+    planned = item.meta.get("answer_start")
+    if planned is not None and context[planned : planned + len(answer)] == answer:
+        return planned
+    near = item.meta.get("sentence_span", [0, 0])[0]
+    found, i = [], context.find(answer)
+    while i >= 0 and answer:
+        found.append(i)
+        i = context.find(answer, i + 1)
+    return min(found, key=lambda j: abs(j - near)) if found else -1
+
+
 def _grounded(answer: str, context: str) -> bool:
     return normalize(answer) in normalize(context)
 
 
 def _evidence(item: QAItem) -> list[str]:
-    out: list[str] = []
+    out: list[str] = [item.meta["sentence"]] if item.meta.get("sentence") else []
     for r in item.relations:
         for ev in r.evidence[:MAX_EVIDENCE]:
             if ev.sentence not in out:
@@ -271,6 +295,10 @@ def provenance(item: QAItem) -> Provenance:
             if span not in p.spans:
                 p.spans.append(span)
     p.spans += [s for s in item.answer_spans if s not in p.spans]
+    for span in item.answer_spans:
+        _add(p.chunk_ids, span.chunk_id)
+    _add(p.doc_ids, item.meta.get("doc_id", ""))
+    _add(p.evidence, item.meta.get("sentence", ""))
     return p
 
 

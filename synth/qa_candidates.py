@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
 
 from kgsynth.types import Relation, Span
+from synth.fact_questions import SentenceParses, chain_question, fact_question
 from synth.graph_view import GraphView
+from synth.phrasing import predicate_form
 from synth.qa_check import Expectation
+from synth.qa_extractive import extractive_candidates
+from synth.qa_item import QAItem
 from synth.qa_sampling import Candidate
 from synth.templates import KIND_WORDS, join_names
 
@@ -23,29 +25,42 @@ QA_TYPES = ("single_fact", "multi_hop", "aggregation", "comparison", "yes_no", "
 YES_NO = {"en": ("Yes", "No"), "zh": ("是", "否")}
 VAGUE_TYPES = {"CONCEPT"}  # is_a objects (noun phrases): fine as a fact, too vague in a chain
 KIND_PLACEHOLDER = {"en": "entity", "zh": "实体"}
+LIGHT_VERBS = frozenset(
+    [
+        "be",
+        "have",
+        "get",
+        "make",
+        "do",
+        "take",
+        "give",
+        "say",
+        "tell",
+        "add",
+        "go",
+        "come",
+        "put",
+        "set",
+        "see",
+        "know",
+        "think",
+        "want",
+        "use",
+    ]
+)
+LITERAL_TYPES = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"})
+ENGLISH_LISTS = {("verb", True), ("participle", False)}  # asked: "did X acquire", "are based in X"
+PARSE_ROUND = 256  # relations whose evidence is parsed per round
+OVERSAMPLE = 4  # candidates gathered per wanted pair before parsing stops
 
 
-@dataclass
-class QAItem:
-    """Everything needed to render, check and cite one QA pair."""
-
-    qa_type: str
-    lang: str
-    vars: dict[str, Any]
-    expectation: Expectation
-    relations: list[Relation]
-    entity_ids: list[str]
-    answer_spans: list[Span] = field(default_factory=list)
-    context: str | None = None
-    facts: list[str] = field(
-        default_factory=list
-    )  # "subject | predicate | object" lines for prompts
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-def candidates(view: GraphView, qa_type: str, seed: int = 0) -> list[Candidate]:
-    """All candidates of one QA type (deterministic for a seed)."""
+def candidates(view: GraphView, qa_type: str, seed: int = 0, want: int = 0) -> list[Candidate]:
+    """Candidates of one QA type (deterministic for a seed); `want` lets costly builders stop early."""
     rng = random.Random(f"{seed}:{qa_type}")
+    if qa_type == "extractive":
+        return extractive_candidates(view, rng, want) + _extractive_relations(view, rng)
+    if qa_type in ("single_fact", "multi_hop"):
+        return BUILDERS[qa_type](view, rng, want=want)
     return BUILDERS[qa_type](view, rng)
 
 
@@ -75,43 +90,71 @@ def _candidate(view: GraphView, key: str, item: QAItem, predicate: str, anchor: 
 # ---------------------------------------------------------------- single fact
 
 
-def _single_fact(view: GraphView, rng: random.Random) -> list[Candidate]:
+def _single_fact(view: GraphView, rng: random.Random, want: int = 0) -> list[Candidate]:
+    """One fact, asked about its subject or object. English questions are read off the fact's
+    evidence sentence and must name the other entity; facts no such question fits are skipped."""
     objects = defaultdict(set)
     subjects = defaultdict(set)
     for r in view.typed:
         objects[(r.source_id, r.predicate)].add(r.target_id)
         subjects[(r.target_id, r.predicate)].add(r.source_id)
+    relations = list(view.typed)
+    rng.shuffle(relations)
+    parses = SentenceParses()
     out = []
-    for r in view.typed:
-        options = []
-        if len(objects[(r.source_id, r.predicate)]) == 1:
-            options.append("object")
-        if len(subjects[(r.target_id, r.predicate)]) == 1:
-            options.append("subject")
-        if not options:
-            continue
-        ask = rng.choice(options)
-        s, o = view.entity(r.source_id), view.entity(r.target_id)
-        answer_id = o.id if ask == "object" else s.id
-        item = QAItem(
-            qa_type="single_fact",
-            lang=_lang(view, s.id),
-            vars={
-                "subject": s.name,
-                "subject_type": s.type,
-                "predicate": r.predicate,
-                "object": o.name,
-                "object_type": o.type,
-                "ask": ask,
-                "answer": view.entity(answer_id).name,
-            },
-            expectation=Expectation(entities=[view.forms(answer_id)]),
-            relations=[r],
-            entity_ids=[s.id, o.id],
-            meta={"answer_entity_ids": [answer_id]},
+    for start in range(0, len(relations), PARSE_ROUND):
+        part = relations[start : start + PARSE_ROUND]
+        parses.parse(
+            [ev.sentence for r in part if _lang(view, r.source_id) == "en" for ev in r.evidence[:2]]
         )
-        out.append(_candidate(view, f"sf:{r.id}", item, r.predicate, s.id))
+        for r in part:
+            options = []
+            if len(objects[(r.source_id, r.predicate)]) == 1:
+                options.append("object")
+            if len(subjects[(r.target_id, r.predicate)]) == 1:
+                options.append("subject")
+            rng.shuffle(options)
+            for ask in options:
+                item = _fact_item(view, r, ask, parses)
+                if item is not None:
+                    out.append(_candidate(view, f"sf:{r.id}", item, r.predicate, r.source_id))
+                    break
+        if want and len(out) >= OVERSAMPLE * want:
+            break
     return out
+
+
+def _fact_item(view: GraphView, r: Relation, ask: str, parses: SentenceParses) -> QAItem | None:
+    s, o = view.entity(r.source_id), view.entity(r.target_id)
+    answer_id = o.id if ask == "object" else s.id
+    lang = _lang(view, s.id)
+    extra: dict = {}
+    if lang == "en":
+        found = fact_question(view, r, answer_id, parses)
+        if found is None:
+            return None
+        extra = {"question": found[0].text, "sentence": found[1]}
+    return QAItem(
+        qa_type="single_fact",
+        lang=lang,
+        vars={
+            "subject": s.name,
+            "subject_type": s.type,
+            "predicate": r.predicate,
+            "object": o.name,
+            "object_type": o.type,
+            "ask": ask,
+            "answer": view.entity(answer_id).name,
+            **extra,
+        },
+        expectation=Expectation(entities=[view.forms(answer_id)]),
+        relations=[r],
+        entity_ids=[s.id, o.id],
+        meta={
+            "answer_entity_ids": [answer_id],
+            **({"sentence": extra["sentence"]} if extra else {}),
+        },
+    )
 
 
 # ---------------------------------------------------------------- multi hop
@@ -124,18 +167,27 @@ def _steps(view: GraphView, eid: str) -> list[tuple[Relation, bool, str]]:
     return out
 
 
-def _multi_hop(view: GraphView, rng: random.Random, per_start: int = 6) -> list[Candidate]:
+def _multi_hop(
+    view: GraphView, rng: random.Random, want: int = 0, per_start: int = 6
+) -> list[Candidate]:
+    """Chains of typed facts with one answer. English chains are two hops asked as one question
+    (the bridge described by the first fact's sentence); chains no natural question fits are
+    skipped."""
     out = []
-    for start in sorted(view.entities):
+    parses = SentenceParses()
+    starts = sorted(view.entities)
+    rng.shuffle(starts)
+    for start in starts:
         if view.entity(start).type in VAGUE_TYPES:
             continue
+        english = _lang(view, start) == "en"
         chains: list[list[tuple[Relation, bool, str]]] = []
         for s1 in _steps(view, start):
             for s2 in _steps(view, s1[2]):
                 if s2[2] in (start, s1[2]) or s2[0].id == s1[0].id:
                     continue
                 chains.append([s1, s2])
-                for s3 in _steps(view, s2[2])[:8]:
+                for s3 in [] if english else _steps(view, s2[2])[:8]:
                     if s3[2] not in (start, s1[2], s2[2]) and s3[0].id != s2[0].id:
                         chains.append([s1, s2, s3])
         rng.shuffle(chains)
@@ -149,9 +201,37 @@ def _multi_hop(view: GraphView, rng: random.Random, per_start: int = 6) -> list[
                 chain[-1][2]
             }:
                 continue  # the same predicate path reaches several ends: ambiguous
-            out.append(_chain_candidate(view, start, chain))
+            question = None
+            if english:
+                (r1, _, bridge), (r2, _, end) = chain
+                question = chain_question(view, r1, r2, bridge, end, parses)
+                if question is None:
+                    continue
+            out.append(_chain_candidate(view, start, chain, question))
             kept += 1
+        if want and len(out) >= OVERSAMPLE * want:
+            break
     return out
+
+
+def _light(predicate: str) -> bool:
+    """'have', 'say_to', 'take_in': verbs that say little on their own."""
+    return predicate.split("_")[0] in LIGHT_VERBS
+
+
+def _listable(predicate: str, forward: bool) -> bool:
+    return (predicate_form(predicate), forward) in ENGLISH_LISTS and not _light(predicate)
+
+
+def _plain(predicate: str, object_type: str) -> bool:
+    """A predicate an English yes/no or comparison question can say: a content verb or participle
+    about a named thing ("Did Disney make National Treasure?")."""
+    form = predicate_form(predicate)
+    return (
+        form in ("verb", "participle", "role")
+        and not _light(predicate)
+        and (object_type not in LITERAL_TYPES)
+    )
 
 
 def _reachable(view: GraphView, start: str, pattern: list[tuple[str, bool]]) -> set[str]:
@@ -166,7 +246,7 @@ def _reachable(view: GraphView, start: str, pattern: list[tuple[str, bool]]) -> 
     return frontier
 
 
-def _chain_candidate(view: GraphView, start: str, chain) -> Candidate:
+def _chain_candidate(view: GraphView, start: str, chain, question: str | None) -> Candidate:
     end = chain[-1][2]
     lang = _lang(view, start)
     kinds = KIND_WORDS.get(lang, KIND_WORDS["en"])
@@ -189,6 +269,7 @@ def _chain_candidate(view: GraphView, start: str, chain) -> Candidate:
             "end": view.entity(end).name,
             "end_type": view.entity(end).type,
             "answer": view.entity(end).name,
+            **({"question": question} if question else {}),
         },
         expectation=Expectation(entities=[view.forms(end)]),
         relations=[r for r, _, _ in chain],
@@ -210,20 +291,16 @@ def _aggregation(
     for r in view.typed:
         groups[(r.source_id, r.predicate, True)].append(r)
         groups[(r.target_id, r.predicate, False)].append(r)
-    for r in view.cooccurrence:
-        for eid, other in ((r.source_id, r.target_id), (r.target_id, r.source_id)):
-            groups[(eid, None, view.entity(other).type)].append(r)
     out = []
-    for (eid, predicate, how), rels in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        if predicate is None:
-            neighbors = sorted({r.source_id if r.target_id == eid else r.target_id for r in rels})
-            forward = True
-        else:
-            forward = how
-            neighbors = sorted({r.target_id if forward else r.source_id for r in rels})
+    for (eid, predicate, forward), rels in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        if _lang(view, eid) == "en" and not _listable(predicate, forward):
+            continue  # no natural English question asks this group
+        neighbors = sorted({r.target_id if forward else r.source_id for r in rels})
         if not 2 <= len(neighbors) <= max_count:
             continue  # one is not an aggregate; dozens make a poor question and a long citation
         types = {view.entity(n).type for n in neighbors}
+        if _lang(view, eid) == "en" and (len(types) != 1 or types & LITERAL_TYPES):
+            continue  # "Which entities ...", "Which dates ...": no plural noun asks it well
         mode = "list" if len(neighbors) <= max_list and rng.random() < 0.5 else "count"
         names = [view.entity(n).name for n in neighbors]
         lang = _lang(view, eid)
@@ -250,8 +327,8 @@ def _aggregation(
             entity_ids=[eid, *neighbors],
             meta={"answer_entity_ids": neighbors, "mode": mode},
         )
-        key = f"ag:{eid}:{predicate}:{how}"
-        out.append(_candidate(view, key, item, predicate or "cooccurrence", eid))
+        key = f"ag:{eid}:{predicate}:{forward}"
+        out.append(_candidate(view, key, item, predicate, eid))
     return out
 
 
@@ -266,6 +343,8 @@ def _comparison(view: GraphView, rng: random.Random, per_group: int = 6) -> list
         targets[(r.source_id, r.predicate)].add(r.target_id)
     out = []
     for (predicate, target), rels in sorted(sources.items()):
+        if _lang(view, target) == "en" and not _plain(predicate, view.entity(target).type):
+            continue
         pairs = [
             (a, b) for i, a in enumerate(rels) for b in rels[i + 1 :] if a.source_id != b.source_id
         ]
@@ -303,16 +382,26 @@ def _yes_no(view: GraphView, rng: random.Random) -> list[Candidate]:
     by_type: dict[str, list[str]] = defaultdict(list)
     for eid in sorted(view.entities):
         by_type[view.entity(eid).type].append(eid)
+    objects_of: dict[str, set[str]] = defaultdict(set)
+    for r in view.typed:
+        objects_of[r.predicate].add(r.target_id)
     out = []
     for r in view.typed:
         s, o = view.entity(r.source_id), view.entity(r.target_id)
         lang = _lang(view, s.id)
+        if lang == "en" and not _plain(r.predicate, o.type):
+            continue
         yes, no = YES_NO.get(lang, YES_NO["en"])
         out.append(_yes_no_candidate(view, r, o.id, True, yes, lang))
+        # English decoys are things the same predicate holds elsewhere ("Did Disney make Toy
+        # Story?"), so the false statement is plausible; other languages fall back to the type.
+        pool = objects_of[r.predicate] if lang == "en" else by_type[o.type]
         decoys = [
             e
-            for e in by_type[o.type]
-            if e not in (o.id, s.id) and (s.id, r.predicate, e) not in view.facts
+            for e in sorted(pool)
+            if e not in (o.id, s.id)
+            and view.entity(e).type == o.type
+            and (s.id, r.predicate, e) not in view.facts
         ]
         if decoys:
             out.append(_yes_no_candidate(view, r, rng.choice(decoys), False, no, lang))
@@ -345,9 +434,12 @@ def _yes_no_candidate(view, r: Relation, object_id: str, truth: bool, answer: st
 # ---------------------------------------------------------------- extractive
 
 
-def _extractive(view: GraphView, rng: random.Random) -> list[Candidate]:
+def _extractive_relations(view: GraphView, rng: random.Random) -> list[Candidate]:
+    """Relation-based extractive questions for languages without a parse-based path (Chinese)."""
     out = []
     for r in view.typed:
+        if _lang(view, r.source_id) == "en":
+            continue
         for ev in r.evidence[:2]:
             span = object_span(view, r, ev)
             if span is None:
@@ -402,5 +494,5 @@ BUILDERS = {
     "aggregation": _aggregation,
     "comparison": _comparison,
     "yes_no": _yes_no,
-    "extractive": _extractive,
+    "extractive": _extractive_relations,
 }

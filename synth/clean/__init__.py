@@ -1,8 +1,9 @@
 """Cleaning as composable filters: each reads examples and returns (kept, removed-with-reasons).
 
 Built-in filters (``FILTERS``): normalize, length, quality, exact_dedup, near_dedup, semantic_dedup,
-pii, decontam, grounding, label_noise. ``clean()`` runs a chain of them over one dataset version and
-writes a new version plus a JSON and Markdown report in ``ws.dir("reports")``.
+pii, decontam, grounding, label_noise, roundtrip (a reader must recover the answer). ``clean()``
+runs a chain of them over one dataset version and writes a new version plus a JSON and Markdown
+report in ``ws.dir("reports")``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,16 @@ class CleanResult(Record):
 
 def load_builtin_filters() -> None:
     """Import the filter modules (each registers its filters)."""
-    from synth.clean import decontam, dedup, grounding, label_noise, normalize, pii, quality  # noqa: F401
+    from synth.clean import (  # noqa: F401
+        decontam,
+        dedup,
+        grounding,
+        label_noise,
+        normalize,
+        pii,
+        quality,
+        roundtrip,
+    )
 
 
 def make_filter(name: str, options: dict[str, Any] | None = None) -> Filter:

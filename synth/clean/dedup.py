@@ -31,6 +31,10 @@ _SPACE = re.compile(r"\s+")
 
 
 def example_text(e: Example) -> str:
+    """What makes an example itself: for a pair asked about a passage, its question and answer
+    (the passage is shared by every question about it), else its input (and output)."""
+    if e.output and e.meta.get("question"):
+        return f"{e.meta['question']}\n{e.output}"
     return e.input if not e.output else f"{e.input}\n{e.output}"
 
 

@@ -82,6 +82,45 @@ def train_classifier_cmd(
     _run(state, "train_classifier", params, wait)
 
 
+def _reader_default(field: str):
+    from finetune.reader import ReaderConfig
+
+    return ReaderConfig.model_fields[field].default
+
+
+@train_group.command("reader")
+@click.argument("data", type=DATA)
+@click.option(
+    "--eval", "eval_", type=DATA, help="SQuAD .json/.jsonl to score (default: test split)."
+)
+@click.option(
+    "--model",
+    type=click.Path(exists=True, resolve_path=True),
+    help="Encoder dir (default: MiniLM).",
+)
+@click.option("--epochs", type=int, help=f"[default: {_reader_default('epochs')}]")
+@click.option("--lr", type=float, help=f"[default: {_reader_default('lr')}]")
+@click.option("--batch-size", type=int, help=f"[default: {_reader_default('batch_size')}]")
+@click.option("--max-length", type=int, help=f"[default: {_reader_default('max_length')}]")
+@click.option("--seed", type=int, help=f"[default: {_reader_default('seed')}]")
+@click.option("--name", help="Run name (output in <workspace>/runs/<name>).")
+@click.option(
+    "--out", type=click.Path(resolve_path=True), help="Output directory (overrides --name)."
+)
+@click.option("--wait/--background", default=True, help="Run here, or in a background job.")
+@pass_state
+def train_reader_cmd(
+    state: CliState, data, eval_, model, epochs, lr, batch_size, max_length, seed, name, out, wait
+):
+    """Fine-tune an extractive QA reader on DATA (a squad export dir or a SQuAD .json/.jsonl).
+
+    Reports SQuAD EM/F1 overall and per question type on --eval (or the export's test split).
+    """
+    params = dict(data=data, eval=eval_, model=model, epochs=epochs, lr=lr, batch_size=batch_size)
+    params |= dict(max_length=max_length, seed=seed, name=name, out=out)
+    _run(state, "train_reader", params, wait)
+
+
 @train_group.command("sft")
 @click.argument("data", type=DATA)
 @click.option(

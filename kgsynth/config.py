@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kgsynth.errors import ConfigError
+from kgsynth.redact import remember
 
 CONFIG_FILE = "kgsynth.toml"
 
@@ -158,4 +159,5 @@ def secret(env_var: str) -> str:
     value = os.environ.get(env_var)
     if not value:
         raise ConfigError(f"environment variable {env_var} is not set; export it and retry")
+    remember(value)  # masked in every error printed or stored from now on
     return value

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kgsynth.errors import JobError, KgsynthError
+from kgsynth.redact import redact
 from kgsynth.registry import Registry
 from kgsynth.types import Job, JobState, utcnow
 from kgsynth.workspace import Workspace
@@ -165,8 +166,8 @@ def execute(
         ws.catalog.update_job(job_id, state=JobState.cancelled, finished_at=utcnow())
         raise
     except Exception as e:
-        ctx.log(traceback.format_exc().rstrip())
-        msg = str(e) if isinstance(e, KgsynthError) else f"{type(e).__name__}: {e}"
+        ctx.log(redact(traceback.format_exc().rstrip()))
+        msg = redact(str(e) if isinstance(e, KgsynthError) else f"{type(e).__name__}: {e}")
         failed = ws.catalog.update_job(
             job_id, state=JobState.failed, error=msg, finished_at=utcnow()
         )
@@ -277,7 +278,7 @@ def refresh(ws: Workspace) -> list[Job]:
             ws.catalog.update_job(
                 job.id,
                 state=JobState.failed,
-                error=f"worker process {job.pid} died without finishing; log tail:\n{tail}",
+                error=redact(f"worker process {job.pid} died without finishing; log tail:\n{tail}"),
                 finished_at=utcnow(),
             )
         )

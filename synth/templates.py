@@ -3,8 +3,9 @@
 A template lives in ``synth/templates/<lang>/<template_id>.j2``; a file with the same name in
 ``<workspace>/templates/<lang>/`` replaces it. A file may hold several phrasings separated by a line
 ``{# --- #}``; :meth:`TemplateLibrary.render` picks one with the caller's seeded RNG, so template-mode
-datasets are not monotonous. Rendering is sandboxed (user templates are untrusted) and strict: a
-missing variable raises :class:`TemplateError` naming the template, the line and the variable.
+datasets are not monotonous. Rendering is sandboxed (user templates are untrusted), bounded in time,
+loop steps, output and value sizes (:mod:`synth.sandbox`), and strict: a missing variable or a
+runaway template raises :class:`TemplateError` naming the template, the line and the cause.
 
 Template authors get these filters: ``kind`` (entity type → noun, ``kind(true)`` plural), ``words``
 (``work_for`` → ``work for``), ``third_person``, ``article``, ``ucfirst``, ``join_names``; and these
@@ -27,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, pass_context
-from jinja2.sandbox import SandboxedEnvironment
 
 from kgsynth.errors import ConfigError
 from synth.phrasing import JINJA_GLOBALS, article, third_person, ucfirst
+from synth.sandbox import BoundedSandbox, limits
 from synth.zh_phrasing import JINJA_GLOBALS as ZH_GLOBALS
 
 PACKAGE_DIR = Path(__file__).parent / "templates"
@@ -123,7 +124,7 @@ class TemplateLibrary:
 
     def __init__(self, ws=None, user_dir: Path | None = None):
         self.user_dir = user_dir or (ws.dir("templates") if ws is not None else None)
-        self.env = SandboxedEnvironment(
+        self.env = BoundedSandbox(
             undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False
         )
         self.env.filters["kind"] = _kind
@@ -203,7 +204,8 @@ class TemplateLibrary:
             variant = rng.randrange(len(compiled)) if rng is not None else 0
         chosen = compiled[variant % len(compiled)]
         try:
-            text = chosen.template.render(lang=lang, **vars)
+            with limits():
+                text = chosen.template.render(lang=lang, **vars)
         except UndefinedError as e:
             line = _template_line(e, str(chosen.path))
             raise TemplateError(
@@ -211,7 +213,7 @@ class TemplateLibrary:
                 template_id,
                 line,
             ) from e
-        except Exception as e:  # sandbox violations, type errors in user templates
+        except Exception as e:  # sandbox violations, render limits, type errors in user templates
             line = _template_line(e, str(chosen.path))
             raise TemplateError(
                 f"template {template_id!r} ({chosen.path.name}, line {line}): {e}",

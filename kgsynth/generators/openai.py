@@ -21,6 +21,7 @@ from kgsynth.config import GeneratorConfig, secret
 from kgsynth.errors import ConfigError, GeneratorError
 from kgsynth.generators.base import GENERATORS, Completion, Generator, Prompt
 from kgsynth.generators.usage import Usage, estimate_tokens, prompt_text
+from kgsynth.redact import redact
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -65,6 +66,12 @@ def retry_after(response: httpx.Response) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def _said(r: httpx.Response) -> str:
+    """What a server answered, for an error: one line, short, with keys and tokens masked (a
+    server may echo the request's Authorization header)."""
+    return redact(" ".join(r.text.split()))[:300]
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -142,17 +149,17 @@ class OpenAIGenerator(Generator):
             try:
                 r = self.client.post(url, json=body)
             except (httpx.TimeoutException, httpx.TransportError) as e:
-                last, wait = f"{type(e).__name__}: {e}", None
+                last, wait = f"{type(e).__name__}: {redact(str(e))}", None
             else:
                 if r.status_code < 300:
                     try:
                         return r.json()
                     except ValueError as e:
-                        raise GeneratorError(f"{url}: response is not JSON: {r.text[:200]}") from e
+                        raise GeneratorError(f"{url}: response is not JSON: {_said(r)}") from e
                 if r.status_code not in RETRY_STATUS:
                     self.meter.count("errors")
-                    raise GeneratorError(f"{url}: HTTP {r.status_code}: {r.text[:300]}")
-                last, wait = f"HTTP {r.status_code}: {r.text[:200]}", retry_after(r)
+                    raise GeneratorError(f"{url}: HTTP {r.status_code}: {_said(r)}")
+                last, wait = f"HTTP {r.status_code}: {_said(r)}", retry_after(r)
             if attempt == c.max_retries:
                 break
             self.meter.count("retries")
@@ -169,7 +176,9 @@ class OpenAIGenerator(Generator):
             choice = data["choices"][0]
             text = choice["message"]["content"] or ""
         except (KeyError, IndexError, TypeError) as e:
-            raise GeneratorError(f"unexpected chat completion response: {str(data)[:300]}") from e
+            raise GeneratorError(
+                f"unexpected chat completion response: {redact(str(data))[:300]}"
+            ) from e
         usage = data.get("usage") or {}
         return Completion(
             text=text,

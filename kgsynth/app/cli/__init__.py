@@ -17,6 +17,7 @@ import click
 
 from kgsynth.errors import JobError, KgsynthError
 from kgsynth.progress import progress_bar, quiet_library_bars
+from kgsynth.redact import redact
 from kgsynth.workspace import Workspace, open_workspace
 
 
@@ -111,5 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     except KgsynthError as e:
         if debug:
             raise
-        click.echo(f"error: {e}", err=True)
+        click.echo(f"error: {redact(str(e))}", err=True)
+        sys.exit(1)
+    except OSError as e:  # a full or read-only disk, a path the OS refuses: one line, no traceback
+        if debug:
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        click.echo(f"error: {e.strerror or redact(str(e))}{where}", err=True)
         sys.exit(1)

@@ -54,7 +54,7 @@ representative delegate envoy negotiator critic supermodel hurdler cricketer foo
 rugby fly-half prop forward centre full-back skipper veteran rookie novice newcomer
 singer-songwriter rapper guitarist drummer bassist pianist violinist conductor photographer
 historian philosopher novelist playwright screenwriter filmmaker correspondent columnist
-commentator pundit economist strategist chancellor""")
+commentator pundit economist strategist chancellor treasurer""")
 CLASS_TYPES: dict[str, str] = {
     **{w: PERSON for w in _PERSON},
     **{w: GPE for w in _PLACE},
@@ -81,6 +81,8 @@ NAME_HEADS: dict[str, str] = {
     aerodrome""")
     },
     **{w: GPE for w in words("city county state province territory district borough")},
+    **{w: EVENT for w in words("games olympics championships championship festival cup")},
+    **{w: WORK for w in words("award awards prize prizes")},
     **{w: LOC for w in words("river lake mountain mountains sea ocean island islands valley")},
 }
 # "the city of Fawkham" names Fawkham (but "the capital of France" is a role).
@@ -110,6 +112,13 @@ NO_TYPE_VOTE = frozenset(
     fan chief head boss group unit arm side""")
 )
 # Verbs that report speech: nothing but their object names a relation.
+# Party and nationality words that may open a tagged person name ("Democrat Sarah Teather").
+PARTY_WORDS = frozenset(
+    words("""democrat democrats republican tory tories labour conservative liberal lib dem
+    american british english french german scottish welsh irish""")
+)
+# Verbs too light to name a relation on their own.
+LIGHT_VERBS = frozenset(words("do get go be"))
 REPORTING = frozenset(words("say tell add claim state announce report insist argue warn"))
 
 

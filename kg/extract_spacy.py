@@ -29,6 +29,7 @@ from kg.entity_types import (
     NAME_HEADS,
     NAMED_BY_OF,
     NO_TYPE_VOTE,
+    PARTY_WORDS,
     PERSON,
     PERSON_VERBS,
     PLACE_FRAMES,
@@ -225,10 +226,13 @@ class _Names:
             elif ent.label_ in NUMERIC_LABELS and any(c.isdigit() for c in doc[s:e].text):
                 literals.append((s, e, "QUANTITY"))
         names = _merge_adjacent(doc, names)
+        for span in names:
+            while span[2] == PERSON and span[1] - span[0] > 1 and _title(doc[span[0]]):
+                span[0] += 1  # "Tory Treasurer Lord Ashcroft" → "Ashcroft"
         taken = {i for s, e, _ in names for i in range(s, e)}
         taken |= {i for s, e, _ in literals for i in range(s, e)}
         for span in names:
-            span[0], span[1] = _grow(doc, span[0], span[1], taken)
+            span[0], span[1] = _grow(doc, span[0], span[1], taken, span[2])
             taken |= set(range(span[0], span[1]))
         names += [[s, e, ""] for s, e in _proper_runs(doc, taken)]
         return names, literals
@@ -328,6 +332,8 @@ class _Names:
                 candidates = [c for c in (here, prev) if c is not None and c[0] < tok.i]
                 if tok.tag_ in ("PRP", "PRP$") and tok.lower_ in _PRONOUNS:
                     person = _PRONOUNS[tok.lower_] == PERSON
+                    if tok.lower_ == "it" and not tok.dep_.startswith("nsubj"):
+                        continue  # "makes it into the top 10": object "it" is often idiom
                     fits = [m for _, m in candidates if (m.type == PERSON) == person]
                 elif tok.pos_ == "NOUN" and tok.dep_ in ("nsubj", "nsubjpass"):
                     dets = {c.lower_ for c in tok.children}
@@ -365,6 +371,7 @@ class _Names:
         """A class noun phrase headed by `token` (compounds, classifying adjectives) as CONCEPT;
         a title before a name counts ("Chancellor Gordon Brown", "Prime Minister Tony Blair")."""
         title = token.pos_ == "PROPN" and CLASS_TYPES.get(token.lower_) == PERSON
+        title = title and token.lower_ not in HONORIFICS
         if (token.pos_ != "NOUN" and not title) or token.i in self.by_token or token.like_num:
             return None
         if token.i not in self.concepts:
@@ -471,7 +478,12 @@ def _is_name(span, label: str) -> bool:
 
 
 def _absolute_date(text: str) -> bool:
-    """A date with a year or a day of a month ("1964", "13 October"), not "Friday" or "last year"."""
+    """A date with a year or a day of a month ("1964", "13 October"), not "Friday", "last year"
+    or a span of time ("the year to March 2005")."""
+    if re.search(
+        r"\b(to|until|from|between|ago|last|next|this|year|years|week|month)\b", text, re.I
+    ):
+        return False
     return bool(re.search(r"\b\d{4}\b", text) or _MONTHS.search(text))
 
 
@@ -480,11 +492,23 @@ def _merge_adjacent(doc, spans: list[list]) -> list[list]:
     spans.sort()
     out: list[list] = []
     for span in spans:
-        if out and out[-1][1] == span[0] and doc[out[-1][1] - 1].head.i in range(span[0], span[1]):
+        nationality = "NORP" in (span[2], out[-1][2]) if out else False
+        if (
+            out
+            and not nationality
+            and out[-1][1] == span[0]
+            and doc[out[-1][1] - 1].head.i in range(span[0], span[1])
+        ):
             out[-1] = [out[-1][0], span[1], span[2]]
         else:
             out.append(span)
     return out
+
+
+def _title(tok) -> bool:
+    """An honorific, a title or a party word before a person's name."""
+    low = tok.lower_.rstrip(".")
+    return low in HONORIFICS or low in PARTY_WORDS or CLASS_TYPES.get(low) == PERSON
 
 
 def _name_word(tok) -> bool:
@@ -497,10 +521,11 @@ def _name_word(tok) -> bool:
     )
 
 
-def _grow(doc, s: int, e: int, taken: set[int]) -> tuple[int, int]:
-    """Grow a name over proper nouns of the same phrase and hyphen-joined parts."""
+def _grow(doc, s: int, e: int, taken: set[int], label: str = "") -> tuple[int, int]:
+    """Grow a name over proper nouns of the same phrase and hyphen-joined parts (a person's name
+    only to the right: "Democrat Sarah Teather" is a party and a name)."""
     sent = doc[s].sent
-    while s - 1 >= sent.start and s - 1 not in taken and _name_word(doc[s - 1]):
+    while label != PERSON and s - 1 >= sent.start and s - 1 not in taken and _name_word(doc[s - 1]):
         if doc[s - 1].head.i not in range(s, e) and doc[s - 1].dep_ not in ("compound", "flat"):
             break
         s -= 1

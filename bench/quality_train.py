@@ -18,6 +18,7 @@ import numpy as np
 @dataclass
 class TrainConfig:
     classifier: str = "finetune"
+    device: str = "cpu"
     epochs: int = 3
     min_steps: int = 40
     max_length: int = 128
@@ -43,6 +44,8 @@ def train_and_score(
 
 
 def _finetune(rows, test, out: Path, cfg: TrainConfig, seed: int) -> dict:
+    import torch
+
     from finetune.classifier import train_classifier
     from finetune.data import ClassificationData
 
@@ -50,7 +53,22 @@ def _finetune(rows, test, out: Path, cfg: TrainConfig, seed: int) -> dict:
     # No dev set (none exists with k seeds): every arm trains the same fixed schedule and the last
     # epoch is the model that is scored.
     data = ClassificationData(train=list(rows), dev=[], test=list(test), source="bench")
-    result = train_classifier(
+    with torch.device(cfg.device):  # tensors and the model are made on the device
+        result = _train(train_classifier, data, out, cfg, epochs, seed)
+    return {
+        "macro_f1": result.test["macro_f1"],
+        "accuracy": result.test["accuracy"],
+        "epochs": epochs,
+    }
+
+
+def _train(train_classifier, data, out: Path, cfg: TrainConfig, epochs: int, seed: int):
+    import inspect
+
+    extra = (
+        {"device": cfg.device} if "device" in inspect.signature(train_classifier).parameters else {}
+    )
+    return train_classifier(
         data,
         out,
         max_length=cfg.max_length,
@@ -60,12 +78,8 @@ def _finetune(rows, test, out: Path, cfg: TrainConfig, seed: int) -> dict:
         seed=seed,
         patience=epochs + 1,
         resume=False,
+        **extra,
     )
-    return {
-        "macro_f1": result.test["macro_f1"],
-        "accuracy": result.test["accuracy"],
-        "epochs": epochs,
-    }
 
 
 _VECTORS: dict[str, np.ndarray] = {}

@@ -2,8 +2,11 @@
 
 1. Every label is linked to the corpus: its description and seeds are embedded, its keywords listed,
    and graph entities get the labels of the units that mention them (see :mod:`synth.labeling`).
-2. Real units (documents or chunks) are labeled weakly by the labeling functions; each example keeps
-   every vote in ``meta["votes"]``, the combined best label and its confidence.
+2. Real units (documents or chunks) are labeled weakly by the labeling functions, weighed by their
+   accuracy on held-out seeds, with class priors from the pool and self-training rounds
+   (:mod:`synth.weak_labels`); each example keeps every vote in ``meta["votes"]``, the combined best
+   label and its confidence. A unit that fits no label, or whose label is too uncertain, abstains:
+   it is left out and counted (``stats["abstained"]``).
 3. Optionally, a generator writes new examples conditioned on a label and sentences from its most
    confident units (``generated_per_label``; off by default).
 
@@ -22,17 +25,11 @@ import numpy as np
 from kgsynth.errors import InputError
 from kgsynth.text import normalize_text
 from kgsynth.types import DatasetVersion, Example, Provenance, example_id
-from synth.labeling import (
-    DEFAULT_WEIGHTS,
-    LabelingContext,
-    LFOutput,
-    combine,
-    run_labeling_functions,
-    votes_for,
-)
+from synth.labeling import LABELING_FUNCTIONS, LabelingContext, LFOutput, votes_for
 from synth.schema import LabelSchema, coerce_schema
 from synth.units import Units, load_units, text_vectors
 from synth.versions import save, unique
+from synth.weak_labels import label_units
 
 Progress = Callable[[int, int], None] | None
 
@@ -53,6 +50,9 @@ def build_classification(
     labeling_functions: list[str] | None = None,
     selection: str = "spread",
     drop_uncertain: float = 0.1,
+    max_rounds: int = 4,
+    min_precision: float = 0.8,
+    labeled: CorpusLabels | None = None,
 ) -> DatasetVersion:
     """Build a weakly labeled classification set from the corpus; returns the stored version.
 
@@ -60,6 +60,9 @@ def build_classification(
     of units, then keeps ``per_label`` units evenly spaced over the rest's confidence ranking, so the
     set covers the hard cases near the label boundaries as well as the typical ones.
     ``selection="top"`` keeps the most confident units: higher label accuracy, easier examples.
+    Units that abstain (see :mod:`synth.weak_labels`; ``min_precision`` per label) are never used;
+    a rare label keeps all its confident units rather than being filled up with doubtful ones.
+    ``labeled`` reuses a :func:`label_corpus` result of the same schema, unit and options.
     """
     if selection not in SELECTIONS:
         raise InputError(f"selection must be one of {', '.join(SELECTIONS)}, not {selection!r}")
@@ -67,26 +70,34 @@ def build_classification(
         raise InputError(f"drop_uncertain must be in [0, 1), not {drop_uncertain}")
     schema = coerce_schema(schema)
     step = _Steps(progress, total=3)
-    labeled = label_corpus(
+    labeled = labeled or label_corpus(
         ws,
         schema,
         unit=unit,
         seed=seed,
         exclude_docs=exclude_docs,
         labeling_functions=labeling_functions,
+        max_rounds=max_rounds,
+        min_precision=min_precision,
     )
     step()
     units, outputs, best, conf = labeled.units, labeled.outputs, labeled.best, labeled.conf
     examples = _seed_examples(schema, labeled.seed_unit, units)
-    candidates = _candidates(best, conf, labeled.seed_unit, len(schema.labels), min_confidence)
+    usable = conf.copy()
+    usable[~labeled.keep] = -1.0  # abstained units never pass min_confidence
+    candidates = _candidates(best, usable, labeled.seed_unit, len(schema.labels), min_confidence)
     chosen = [i for idx in candidates for i in _pick(idx, per_label, selection, drop_uncertain)]
-    examples += [_weak_example(units, outputs, schema.names, i, best[i], conf[i]) for i in chosen]
+    weights = labeled.report.get("lf_weights", {})
+    voters = [
+        out for out in outputs if weights.get(out.name, 1.0) > 0
+    ]  # chance-level LFs stay mute
+    examples += [_weak_example(units, voters, schema.names, i, best[i], conf[i]) for i in chosen]
     step()
     if generator and generated_per_label > 0:
         from synth.classify_generate import generate_examples
 
         examples += generate_examples(ws, schema, labeled, generator, generated_per_label, seed)
-    version = _save(ws, schema, examples, outputs, units, locals_params(locals()), name)
+    version = _save(ws, schema, examples, labeled, locals_params(locals()), name)
     step()
     return version
 
@@ -102,6 +113,8 @@ class CorpusLabels:
     seed_unit: dict[int, int]  # unit index -> label index, for seeds found in the corpus
     ctx: LabelingContext
     names: list[str]
+    keep: np.ndarray  # False where the unit abstains (fits no label, or too uncertain)
+    report: dict  # LF weights, priors, self-training rounds, thresholds, abstentions
 
     @property
     def labels(self) -> list[str]:
@@ -116,6 +129,8 @@ def label_corpus(
     seed: int = 0,
     exclude_docs: set[str] | None = None,
     labeling_functions: list[str] | None = None,
+    max_rounds: int = 4,
+    min_precision: float = 0.8,
 ) -> CorpusLabels:
     """Weakly label every unit of the workspace's corpus (no dataset is written)."""
     schema = coerce_schema(schema)
@@ -124,19 +139,31 @@ def label_corpus(
     units = load_units(ws, unit, exclude_docs=exclude_docs or set())
     if not units.ids:
         raise InputError("the workspace has no documents to label; run `kgsynth ingest` first")
-    ctx, seed_unit = _context(ws, schema, units, seed)
-    outputs = run_labeling_functions(ctx, labeling_functions)
-    best, conf = combine(outputs, DEFAULT_WEIGHTS)
+    unknown = set(labeling_functions or ()) - set(LABELING_FUNCTIONS.names())
+    if unknown:
+        valid = ", ".join(LABELING_FUNCTIONS.names())
+        raise InputError(f"unknown labeling functions {sorted(unknown)}; valid: {valid}")
+    ctx, seed_unit, seed_index = _context(ws, schema, units, seed)
+    result = label_units(
+        ctx,
+        labeling_functions,
+        seed_units=seed_index,
+        max_rounds=max_rounds,
+        min_precision=min_precision,
+    )
+    best, conf, keep = result.best, result.conf, result.keep.copy()
     for i, j in seed_unit.items():  # a seed's own label is known
-        best[i], conf[i] = j, 1.0
-    return CorpusLabels(units, outputs, best, conf, seed_unit, ctx, schema.names)
+        best[i], conf[i], keep[i] = j, 1.0, True
+    return CorpusLabels(
+        units, result.outputs, best, conf, seed_unit, ctx, schema.names, keep, result.report
+    )
 
 
 def locals_params(scope: dict) -> dict:
     keys = ("per_label", "unit", "generator", "generated_per_label", "seed", "min_confidence")
-    keys += ("selection", "drop_uncertain")
+    keys += ("selection", "drop_uncertain", "max_rounds", "min_precision")
     params = {k: scope[k] for k in keys}
-    params["labeling_functions"] = scope["labeling_functions"] or list(DEFAULT_WEIGHTS)
+    params["labeling_functions"] = scope["labeling_functions"] or LABELING_FUNCTIONS.names()
     params["excluded_docs"] = len(scope["exclude_docs"] or ())
     return params
 
@@ -153,8 +180,11 @@ class _Steps:
 
 def _context(
     ws, schema: LabelSchema, units: Units, seed: int
-) -> tuple[LabelingContext, dict[int, int]]:
-    """Embed seeds and label descriptions; map seeds that are corpus units to those units."""
+) -> tuple[LabelingContext, dict[int, int], dict[int, int]]:
+    """Embed seeds and label descriptions; map seeds that are corpus units to those units.
+
+    Returns the context, unit index -> label index, and seed index -> unit index.
+    """
     seed_texts, seed_labels = [], []
     for j, spec in enumerate(schema.labels):
         for text in spec.seeds:
@@ -173,9 +203,11 @@ def _context(
             if sims.max() > 0.995:
                 found[k] = int(sims.argmax())
     seed_unit: dict[int, int] = {}  # unit index -> label index, for seeds found in the corpus
+    seed_index: dict[int, int] = {}  # seed index -> unit index
     for k, i in enumerate(found):
         if i is not None:
             seed_unit[i] = seed_labels[k]
+            seed_index[k] = i
             seed_vectors[k] = units.vectors[i]
     descriptions = [
         f"{spec.name}: {spec.description}" if spec.description else spec.name
@@ -197,8 +229,10 @@ def _context(
         unit_entities=units.entities,
         lang=units.lang,
         seed=seed,
+        seed_texts=seed_texts,
+        label_texts=descriptions,
     )
-    return ctx, seed_unit
+    return ctx, seed_unit, seed_index
 
 
 SELECTIONS = ("spread", "top")
@@ -272,18 +306,26 @@ def _weak_example(units: Units, outputs, labels: list[str], i: int, best, conf) 
             doc_ids=[units.doc_ids[i]],
             entity_ids=sorted(set(units.entities[i]))[:20] if units.entities else [],
         ),
-        meta={"votes": votes_for(outputs, i, labels), "unit_id": units.ids[i]},
+        meta={
+            "votes": [
+                *votes_for(outputs, i, labels),
+                {"source": "combined", "label": label, "confidence": round(float(conf), 4)},
+            ],
+            "unit_id": units.ids[i],
+        },
     )
 
 
-def _save(ws, schema, examples, outputs, units, params, name) -> DatasetVersion:
+def _save(ws, schema, examples, labeled: CorpusLabels, params, name) -> DatasetVersion:
     kept = unique(examples)
-    coverage = {out.name: round(float(out.active.mean()), 4) for out in outputs}
+    units = labeled.units
     stats = {
         "units": len(units.ids),
-        "lf_coverage": coverage,
+        "lf_coverage": {out.name: round(float(out.active.mean()), 4) for out in labeled.outputs},
         "sources": {s: sum(e.label_source == s for e in kept) for s in ("seed", "weak", "model")},
         "entities_linked": bool(units.entities and any(units.entities)),
+        "abstained": labeled.report.get("abstained", {}),
+        "labeling": {k: v for k, v in labeled.report.items() if k != "abstained"},
     }
     return save(
         ws,

@@ -7,12 +7,16 @@ and what kgsynth built (embeddings, graph entities):
 - ``description``  cosine similarity of the unit to each label's "name: description" (zero-shot)
 - ``knn``          similarity-weighted vote of the unit's nearest seed examples
 - ``keyword``      the label's keywords (and its name) occurring in the text
-- ``selftrain``    a logistic regression on embeddings, trained on the seeds, then retrained for a few
-                   rounds on the pool's most confident, class-balanced pseudo-labels
+- ``selftrain``    a logistic regression on embeddings, trained on the seeds (and, in the self-training
+                   rounds of :mod:`synth.weak_labels`, on the pool's confident pseudo-labels)
+- ``lexical``      a logistic regression on evaluative-language features (:mod:`synth.polarity`:
+                   polarity with negation, intensifiers, contrast), trained on the seeds; it carries
+                   sentiment, stance and style labels, which embeddings of the topic miss
 - ``entity``       graph entities carry the labels of the other units that mention them (leave-one-out),
                    and vote for the units that mention them
 
-:func:`combine` merges them into one label and a confidence per unit.
+:func:`synth.weak_labels.label_units` weighs them by their accuracy on held-out seeds; :func:`combine`
+merges them into one label and a confidence per unit.
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ LFFunction = Callable[["LabelingContext"], "LFOutput"]
 LABELING_FUNCTIONS: Registry[LFFunction] = Registry("labeling_functions")
 
 # Relative trust of each LF when combining (self-training sees the most evidence).
-DEFAULT_WEIGHTS = {"selftrain": 3.0, "entity": 1.0, "knn": 1.0, "description": 0.5, "keyword": 0.5}
+DEFAULT_WEIGHTS = {
+    "selftrain": 3.0,
+    "entity": 1.0,
+    "knn": 1.0,
+    "lexical": 0.5,
+    "description": 0.5,
+    "keyword": 0.5,
+}
 
 
 @dataclass
@@ -47,6 +58,9 @@ class LabelingContext:
     unit_entities: list[list[str]] = field(default_factory=list)  # entity ids per unit
     lang: str = "en"
     seed: int = 0
+    seed_texts: list[str] = field(default_factory=list)  # for LFs that read the words
+    label_texts: list[str] = field(default_factory=list)  # "name: description" per label
+    pseudo: tuple | None = None  # (vectors, label indices, weights) from self-training
     cache: dict = field(default_factory=dict)  # LFs may reuse each other's output
 
     @property
@@ -119,10 +133,12 @@ def lf_keyword(ctx: LabelingContext) -> LFOutput:
     return LFOutput("keyword", probs, active)
 
 
-def _fit_predict(x: np.ndarray, y: np.ndarray, w: np.ndarray, xs: np.ndarray, L: int, seed: int):
+def _fit_predict(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, xs: np.ndarray, L: int, seed: int, c: float = 10.0
+) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=10.0, max_iter=500, random_state=seed)
+    clf = LogisticRegression(C=c, max_iter=300, random_state=seed)
     clf.fit(x, y, sample_weight=w)
     probs = np.zeros((len(xs), L))
     probs[:, clf.classes_] = clf.predict_proba(xs)
@@ -130,37 +146,43 @@ def _fit_predict(x: np.ndarray, y: np.ndarray, w: np.ndarray, xs: np.ndarray, L:
 
 
 @LABELING_FUNCTIONS.register("selftrain")
-def lf_selftrain(ctx: LabelingContext, rounds: int = 4) -> LFOutput:
-    """Logistic regression on seeds (+ label descriptions), retrained on confident pool labels."""
+def lf_selftrain(ctx: LabelingContext) -> LFOutput:
+    """Logistic regression on the seeds (+ label descriptions and any pseudo-labeled units)."""
     if "selftrain" in ctx.cache:
         return ctx.cache["selftrain"]
-    base_x = np.vstack([ctx.seed_vectors, ctx.label_vectors])
-    base_y = np.concatenate([np.asarray(ctx.seed_labels, dtype=int), np.arange(ctx.L)])
-    base_w = np.concatenate([np.ones(len(ctx.seed_labels)), np.full(ctx.L, 0.5)])
-    probs = _fit_predict(base_x, base_y, base_w, ctx.vectors, ctx.L, ctx.seed)
-    per_label_share = np.linspace(0.25, 0.8, rounds) * ctx.n / ctx.L
-    for share in per_label_share:
-        pick = _balanced_confident(probs, int(max(1, share)))
-        if len(pick) == 0:
-            break
-        x = np.vstack([base_x, ctx.vectors[pick]])
-        y = np.concatenate([base_y, probs[pick].argmax(1)])
-        w = np.concatenate([base_w * 2.0, probs[pick].max(1)])
-        probs = _fit_predict(x, y, w, ctx.vectors, ctx.L, ctx.seed)
+    x = np.vstack([ctx.seed_vectors, ctx.label_vectors])
+    y = np.concatenate([np.asarray(ctx.seed_labels, dtype=int), np.arange(ctx.L)])
+    w = np.concatenate([np.full(len(ctx.seed_labels), 2.0), np.full(ctx.L, 0.5)])
+    if ctx.pseudo is not None and len(ctx.pseudo[0]):
+        vectors, labels, weights = ctx.pseudo
+        x = np.vstack([x, vectors])
+        y = np.concatenate([y, labels])
+        w = np.concatenate([w, weights])
+    probs = _fit_predict(x, y, w, ctx.vectors, ctx.L, ctx.seed)
     out = LFOutput("selftrain", probs, np.ones(ctx.n, dtype=bool))
     ctx.cache["selftrain"] = out
     return out
 
 
-def _balanced_confident(probs: np.ndarray, per_label: int) -> np.ndarray:
-    """Indices of the `per_label` most confident units predicted as each label."""
-    best = probs.argmax(1)
-    conf = probs.max(1)
-    picks = []
-    for j in range(probs.shape[1]):
-        idx = np.flatnonzero(best == j)
-        picks.append(idx[np.argsort(-conf[idx])[:per_label]])
-    return np.concatenate(picks) if picks else np.array([], dtype=int)
+@LABELING_FUNCTIONS.register("lexical")
+def lf_lexical(ctx: LabelingContext) -> LFOutput:
+    """Evaluative-language features (polarity, negation, emphasis) fitted to the seeds' labels;
+    abstains on units without an evaluative word."""
+    from synth.polarity import FEATURES, feature_matrix
+
+    active = np.full(ctx.n, bool(ctx.seed_texts))
+    probs = np.full((ctx.n, ctx.L), 1.0 / ctx.L)
+    if not active.any():
+        return LFOutput("lexical", probs, active)
+    x = np.vstack([feature_matrix(ctx.seed_texts), feature_matrix(ctx.label_texts)])
+    y = np.concatenate([np.asarray(ctx.seed_labels, dtype=int), np.arange(len(ctx.label_texts))])
+    w = np.concatenate([np.ones(len(ctx.seed_texts)), np.full(len(ctx.label_texts), 0.5)])
+    units = ctx.cache.get("lexical_features")
+    if units is None or len(units) != ctx.n:
+        units = ctx.cache["lexical_features"] = feature_matrix(ctx.texts)
+    scale = np.maximum(x.std(0), 0.05)
+    probs = _fit_predict(x / scale, y, w, units / scale, ctx.L, ctx.seed, c=1.0)
+    return LFOutput("lexical", probs, units[:, FEATURES.index("evaluative")] > 0)
 
 
 @LABELING_FUNCTIONS.register("entity")
@@ -196,10 +218,8 @@ def run_labeling_functions(ctx: LabelingContext, names: list[str] | None = None)
     return [LABELING_FUNCTIONS.get(name)(ctx) for name in names]
 
 
-def combine(
-    outputs: list[LFOutput], weights: dict[str, float] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean of the active LFs' probabilities: (best label index, confidence) per unit."""
+def combine_probs(outputs: list[LFOutput], weights: dict[str, float] | None = None) -> np.ndarray:
+    """Weighted mean of the active LFs' probabilities per unit (uniform where none is active)."""
     weights = weights or DEFAULT_WEIGHTS
     n, L = outputs[0].probs.shape
     total = np.zeros((n, L))
@@ -208,7 +228,17 @@ def combine(
         w = weights.get(out.name, 1.0) * out.active
         total += w[:, None] * out.probs
         norm += w
-    probs = total / np.maximum(norm, 1e-9)[:, None]
+    probs = np.full((n, L), 1.0 / L)
+    has = norm > 0
+    probs[has] = total[has] / norm[has, None]
+    return probs
+
+
+def combine(
+    outputs: list[LFOutput], weights: dict[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean of the active LFs' probabilities: (best label index, confidence) per unit."""
+    probs = combine_probs(outputs, weights)
     return probs.argmax(1), probs.max(1)
 
 

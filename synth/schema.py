@@ -14,6 +14,7 @@ A schema is YAML::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,39 @@ def _check(schema: LabelSchema, source: str) -> None:
         seen.add(spec.name)
         if any(not s.strip() for s in spec.seeds):
             raise ConfigError(f"{source}: labels.{i}({spec.name}).seeds: empty seed text")
+
+
+def terse_labels(schema: LabelSchema) -> list[str]:
+    """Labels with no description whose name says little: one short word, a code or an acronym."""
+    out = []
+    for spec in schema.labels:
+        if spec.description.strip():
+            continue
+        name = spec.name.strip()
+        parts = [p for p in re.split(r"[\s_.:/-]+", name) if p]
+        code = any(ch.isdigit() for ch in name) or not re.search(r"[aeiouy]", name.lower())
+        if len(parts) <= 1 and (len(name) <= 4 or code or name.isupper()):
+            out.append(spec.name)
+    return out
+
+
+def schema_warnings(schema: LabelSchema) -> list[str]:
+    """One line per problem a user can fix before building a set (empty when none)."""
+    lines = []
+    terse = terse_labels(schema)
+    if terse:
+        lines.append(
+            f"labels {', '.join(terse)} have short names and no description: kgsynth learns them"
+            " from their seeds alone; add a one-line description (the app's Synthesize tab"
+            " suggests some from the seeds)"
+        )
+    unseeded = [spec.name for spec in schema.labels if not spec.seeds]
+    if unseeded:
+        lines.append(
+            f"labels {', '.join(unseeded)} have no seed examples: only their names and"
+            " descriptions label the corpus; add a few real examples each"
+        )
+    return lines
 
 
 def coerce_schema(schema: LabelSchema | str | Path | dict) -> LabelSchema:

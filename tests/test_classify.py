@@ -197,3 +197,134 @@ def test_labeling_functions_on_toy_vectors():
     assert best[:2].tolist() == [0, 1] and (conf <= 1.0).all()
     ent = lf_entity(_ctx(unit_entities=[["e1"], ["e2"], []]))
     assert not ent.active.any()  # no entity is shared by two units
+
+
+# ---------------------------------------------------------------- issue 20: any corpus
+
+PRAISE = [
+    "I love this camera, the pictures are sharp and beautiful.",
+    "Great battery life and a really bright screen.",
+    "The sound is excellent and setup was easy.",
+    "Works perfectly, I am very happy with it.",
+    "Best purchase I have made this year, highly recommended.",
+    "The lens is superb and the menus are simple to use.",
+    "Fantastic value for the price, it feels solid.",
+    "My kids enjoy it and it has never failed us.",
+    "Wonderful little player, clear and loud.",
+    "The zoom is impressive and the colors look amazing.",
+    "It charges fast and the case is lovely.",
+    "Nice design, comfortable to hold and reliable.",
+]
+COMPLAINTS = [
+    "The battery died after two days, terrible.",
+    "I hate the menus, they are confusing and slow.",
+    "It is not good at all, the screen is dim.",
+    "Poor sound and the buttons broke within a week.",
+    "Worst purchase ever, I want a refund.",
+    "The software crashes constantly and support was useless.",
+    "Disappointing pictures, blurry even in daylight.",
+    "It stopped working and nobody answered my complaint.",
+    "Cheap plastic, it feels flimsy and awkward.",
+    "The remote is annoying and the manual is wrong.",
+    "Not worth the money, the zoom is bad.",
+    "Awful noise from the fan, I regret buying it.",
+]
+
+
+def test_polarity_sees_negation_intensity_and_contrast():
+    from synth.polarity import FEATURES, features
+
+    net = FEATURES.index("net")
+    assert features("This is good.")[net] > 0 > features("This is not good.")[net]
+    assert features("The picture is really great")[net] > features("The picture is great")[net] > 0
+    assert features("The case is nice but the screen is terrible.")[net] < 0
+    assert features("The table has four legs.")[FEATURES.index("evaluative")] == 0
+
+
+def _sentiment_ctx(texts, labels, seeds_per_label):
+    from synth.units import text_vectors
+
+    names = ["pleased", "displeased"]
+    seeds = [
+        i for j in range(2) for i in [k for k, y in enumerate(labels) if y == j][:seeds_per_label]
+    ]
+    vectors = text_vectors(None, texts)
+    label_texts = ["pleased", "displeased"]
+    ctx = LabelingContext(
+        labels=names,
+        texts=texts,
+        vectors=vectors,
+        seed_vectors=vectors[seeds],
+        seed_labels=[labels[i] for i in seeds],
+        label_vectors=text_vectors(None, label_texts),
+        keywords=[[n] for n in names],
+        seed_texts=[texts[i] for i in seeds],
+        label_texts=label_texts,
+    )
+    return ctx, {k: i for k, i in enumerate(seeds)}
+
+
+def test_sentiment_labels_learn_from_seeds_and_evaluative_words():
+    from synth.weak_labels import label_units
+
+    texts = PRAISE + COMPLAINTS
+    labels = [0] * len(PRAISE) + [1] * len(COMPLAINTS)
+    ctx, seed_units = _sentiment_ctx(texts, labels, 4)
+    result = label_units(ctx, seed_units=seed_units)
+    report = result.report
+    assert report["lf_weights"]["lexical"] > 0  # evaluative words tell the labels apart
+    assert report["rounds"][0]["round"] == 0 and all(
+        "heldout_accuracy" in r for r in report["rounds"]
+    )
+    others = [i for i in range(len(texts)) if i not in seed_units.values()]
+    acc = np.mean([result.best[i] == labels[i] for i in others])
+    assert acc >= 0.8, acc  # 16 unlabeled sentences, chance is 0.5
+    assert all(0.3 < p < 0.7 for p in report["priors"])  # a balanced pool stays balanced
+    assert result.keep.dtype == bool and len(result.keep) == len(texts)
+
+
+def test_priors_from_a_skewed_pool():
+    from synth.weak_labels import _priors
+
+    rng = np.random.default_rng(0)
+    truth = np.array([0] * 90 + [1] * 10)
+    probs = np.where(truth[:, None] == np.arange(2), 0.8, 0.2) + rng.normal(0, 0.05, (100, 2))
+    probs = np.clip(probs, 0.01, None)
+    probs /= probs.sum(1, keepdims=True)
+    priors = _priors(probs)
+    assert priors[0] > 0.75 and priors[1] < 0.25
+
+
+def test_abstain_leaves_out_a_unit_that_fits_no_label(corpus, tmp_path):
+    ws, gold, schema = corpus
+    odd = Workspace(tmp_path / "odd")
+    articles = bbc_articles(PER_LABEL)
+    save_docs(odd, articles + [("0 1 2 3 4 5 6 7 8 9 " * 30, "none")])
+    version = build_classification(odd, schema, per_label=50, drop_uncertain=0.0)
+    stats = version.stats
+    assert stats["abstained"]["fits_no_label"] >= 1
+    inputs = {e.input for e in odd.catalog.examples(version.id)}
+    assert not any(t.startswith("0 1 2 3") for t in inputs)
+    rounds = stats["labeling"]["rounds"]
+    assert rounds and rounds[0]["round"] == 0
+    assert set(stats["labeling"]["lf_weights"]) >= {"selftrain", "knn", "description", "lexical"}
+    odd.close()
+
+
+def test_terse_label_names_warn_and_descriptions_are_suggested(corpus):
+    from synth.describe import suggest_descriptions, with_suggestions
+    from synth.schema import parse_schema, schema_warnings
+
+    terse = parse_schema({"labels": ["acq", "earn", "crude", {"name": "C2", "description": "x"}]})
+    assert "acq, earn have short names" in schema_warnings(terse)[0]
+    ws, gold, schema = corpus
+    bare = LabelSchema(
+        labels=[spec.model_copy(update={"description": ""}) for spec in schema.labels]
+    )
+    suggested = suggest_descriptions(ws, bare)
+    assert set(suggested) == set(schema.names) and all(suggested.values())
+    filled = with_suggestions(
+        ws, bare.model_copy(update={"labels": [schema.labels[0], *bare.labels[1:]]})
+    )
+    assert filled.labels[0].description == schema.labels[0].description  # an expert's is kept
+    assert all(spec.description for spec in filled.labels)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 MAX_SKIPS_SHOWN = 30
+LOAD_BATCH = 64  # files per engine batch when files are parsed on engine workers
 
 
 class IngestReport(Record):
@@ -176,6 +177,44 @@ def _analysed(ws, pending, extractors, size: int, progress):
         yield group
 
 
+def _loaded(ws, files: list[Path], *, on_error: str, **options):
+    """Per file, its documents or a Skipped, in order, as iter_documents gives them; with several
+    engine workers the files are parsed there (a file a worker does not see is parsed here)."""
+    engine = ws.engine
+    if engine.workers <= 1:
+        yield from iter_documents(files, on_error=on_error, **options)
+        return
+    size = min(LOAD_BATCH, engine.task_size(len(files)))
+    for run in engine.batches(LoadFiles(options), [str(f) for f in files], batch_size=size):
+        if run.results is None:
+            run.raise_error()
+        for path, result in zip(run.items, run.results, strict=True):
+            if result is None:
+                yield from iter_documents([Path(path)], on_error=on_error, **options)
+            elif isinstance(result, Skipped) and on_error == "raise":
+                raise InputError(f"{path}: {result.reason}")
+            else:
+                yield Path(path), result
+
+
+class LoadFiles(Work):
+    """Parses files into their documents (a Skipped with the reason; None for a file this worker
+    cannot see, which the driver then parses)."""
+
+    def __init__(self, options: dict):
+        self.options = options
+
+    def run(self, paths: list[str]) -> list[list[Document] | Skipped | None]:
+        out: list[list[Document] | Skipped | None] = []
+        for path in map(Path, paths):
+            if not path.exists():
+                out.append(None)
+                continue
+            [(_, result)] = iter_documents([path], on_error="skip", **self.options)
+            out.append(result)
+        return out
+
+
 class AnalyseDocuments(Work):
     """Chunks each document and runs the extractors on its chunks: (chunks, extraction per chunk).
 
@@ -218,7 +257,7 @@ def _changed_documents(
     report.skipped += missing
     max_mb = ws.config.ingest.max_file_mb
     pending: dict[str, tuple[Document, str | None]] = {}
-    for _, result in iter_documents(files, max_mb=max_mb, **options):
+    for _, result in _loaded(ws, files, max_mb=max_mb, **options):
         if isinstance(result, Skipped):
             report.skipped.append(result)
             continue

@@ -13,7 +13,7 @@ from kg.ingest import ingest
 from kgsynth.app.cli import cli
 from kgsynth.embeddings import encode_on, shared_embedder
 from kgsynth.engine import ENGINES, LocalEngine, Work
-from kgsynth.errors import ConfigError, EngineError
+from kgsynth.errors import ConfigError, EngineError, InputError
 from kgsynth.types import Example
 from kgsynth.workspace import Workspace, open_workspace
 from synth.clean import make_filter
@@ -178,3 +178,23 @@ def test_a_server_generators_limits_are_shared_out_among_engine_workers():
     assert (whole.config.concurrency, whole.rpm.capacity) == (8, 600)
     assert (share.config.concurrency, share.rpm.capacity, share.tpm) == (2, 150, None)
     assert share.params() == whole.params()  # the same cache keys and provenance
+
+
+def test_files_parsed_on_engine_workers_give_local_documents_and_skips(tmp_path):
+    from kg.ingest import _loaded
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path, label in bbc_files(1):
+        shutil.copy(path, docs / f"{label}-{path.name}")
+    (docs / "notes.xyz").write_text("not a format kgsynth reads")
+    (docs / "table.csv").write_text("text\nSiemens opened a plant in Berlin.\nA second row.\n")
+    files = sorted(docs.iterdir())
+    ws = Workspace(tmp_path / "ws")
+    local = list(_loaded(ws, files, max_mb=50.0, on_error="skip"))
+    ws.__dict__["engine"] = ManyBatches(ws)
+    assert list(_loaded(ws, files, max_mb=50.0, on_error="skip")) == local
+    assert [type(r).__name__ for _, r in local].count("Skipped") == 1
+    with pytest.raises(InputError, match="notes.xyz: unsupported file type"):
+        list(_loaded(ws, files, max_mb=50.0, on_error="raise"))
+    ws.close()

@@ -1,7 +1,7 @@
 """kgsynth on a real multi-node Ray cluster (loopback: a head and a worker node, separate raylets).
 
 The first test is the one Ray test of the default suite: the pipeline on two nodes gives exactly
-the local results. The slow ones: classification and model generation give local results too, a
+the local results (the Ray workspace keeps its dataset versions as Parquet shards). The slow ones: classification and model generation give local results too, a
 Ray worker killed mid-stage is retried (nothing lost or doubled), and a driver killed mid-ingest
 resumes from its last committed batch through the job runner.
 """
@@ -68,10 +68,15 @@ def test_two_ray_nodes_give_the_local_results(tmp_path, ray_cluster):
         local = qa_pipeline(ws, docs, tmp_path / "local-export")
         local_graph = graph_digest(ws)
     with open_workspace(tmp_path / "ray", engine="ray", ray_address=ray_cluster.address) as ws:
+        context = ws.engine.connect().data.DataContext.get_current()
+        context.wait_for_min_actors_s = 300  # both workers up before the first batch goes out
         nodes = ws.engine.map(NodeOfItem(), list(range(8)), batch_size=1)
+        context.wait_for_min_actors_s = -1
         assert len(set(nodes)) == ray_cluster.nodes == 2, "batches ran on both nodes"
+        ws.config.datasets.shard_min_examples = 1
         remote = qa_pipeline(ws, docs, tmp_path / "ray-export")
         assert graph_digest(ws) == local_graph
+        assert remote[2].shards and ws.catalog.dataset(remote[3].version.id).shards
     assert remote[0].documents == local[0].documents == 10 and not remote[0].skipped
     assert np.array_equal(remote[1].vectors, local[1].vectors)  # embeddings: bit for bit
     assert remote[2].id == local[2].id and remote[3].version.id == local[3].version.id
@@ -110,6 +115,7 @@ def test_cli_ingest_classification_and_model_generation_on_ray_match_local(
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "ingested 20 documents" in run.stdout + run.stderr
+    assert "ingest: 20/20 (100%)" in run.stderr  # the CLI's progress lines, fed by the Ray stage
     prompts = [Prompt.user(f"Name a city in {c}.", max_new_tokens=8) for c in ("France", "Peru")]
     with Workspace(tmp_path / "local") as ws:
         ingest(ws, [docs])
@@ -183,6 +189,8 @@ def test_a_killed_driver_resumes_from_its_last_committed_batch(
         job = jobs.submit(ws, "ingest", {"paths": [str(docs)], "batch_docs": 5})
         committed = _committed_documents(ws, at_least=5, below=60)
         os.killpg(job.pid, signal.SIGKILL)  # the driver and its whole process group
+        row = ws.catalog.job(job.id)  # what the app's job panel shows: the Ray stage's progress
+        assert row.total == 60 and 0 < row.done <= 60
         failed = jobs.wait(ws, job.id, timeout=60)
         assert failed.state == JobState.failed
         assert ws.catalog.count("documents") % 5 == 0  # whole batches only

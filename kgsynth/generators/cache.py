@@ -123,10 +123,21 @@ class CachedGenerator(Generator):
 
 
 class _Generate(Work):
-    """Cache misses as engine work: the generator (settings only; its model loads on first use)."""
+    """Cache misses as engine work: the generator's class and config travel (never the object:
+    it holds a meter and, once used, a model); each worker builds it once, its model on first use."""
 
     def __init__(self, generator: Generator):
-        self.generator = generator
+        self.kind = type(generator)
+        self.config = getattr(generator, "config", None)
+        self.generator: Generator | None = generator  # in this process, the object itself
+
+    def __getstate__(self) -> dict:
+        return {"kind": self.kind, "config": self.config, "generator": None}
+
+    def setup(self, ws) -> None:
+        if self.generator is None:
+            config = self.config.shared_by(getattr(ws, "workers", 1)) if self.config else None
+            self.generator = self.kind(config) if config is not None else self.kind()
 
     def run(self, prompts: list[Prompt]) -> list[Completion]:
         return self.generator.generate(prompts)

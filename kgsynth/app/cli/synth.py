@@ -121,6 +121,10 @@ def classify_cmd(
     name,
 ):
     """Build a weakly labeled classification set from a label schema and seeds."""
+    from synth.schema import load_schema, schema_warnings
+
+    for line in schema_warnings(load_schema(schema)):
+        click.echo(f"warning: {line}", err=True)
     params = {"schema": str(Path(schema).resolve()), "per_label": per_label, "unit": unit}
     params |= {"selection": selection, "drop_uncertain": drop_uncertain, "generator": generator}
     params |= {"generated_per_label": generated_per_label, "seed": seed, "name": name}

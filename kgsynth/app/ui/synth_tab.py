@@ -6,6 +6,7 @@ import re
 from itertools import islice
 from pathlib import Path
 
+from kgsynth.app.summary import shortfall
 from kgsynth.app.ui import tables as t
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
 from kgsynth.app.ui.jobpanel import JobPanel
@@ -59,6 +60,16 @@ def parse_schema_text(text: str):
     except yaml.YAMLError as e:
         raise ConfigError(f"label schema: invalid YAML: {str(e).splitlines()[0]}") from e
     return parse_schema(data, source="label schema")
+
+
+def suggested_schema_text(ctx: UIContext, text: str) -> str:
+    """The editor's schema with descriptions suggested from the seeds where a label has none."""
+    import yaml
+
+    from synth.describe import with_suggestions
+
+    schema = with_suggestions(ctx.ws, parse_schema_text(text))
+    return yaml.safe_dump(schema.model_dump(), sort_keys=False, allow_unicode=True)
 
 
 def save_schema(ctx: UIContext, text: str, name: str) -> Path:
@@ -165,6 +176,9 @@ def build(ctx: UIContext) -> Hooks:
             file_types=[".yaml", ".yml"],
             elem_id="synth-schema-file",
         )
+        suggest_btn = gr.Button(
+            "Suggest missing descriptions from the seeds", size="sm", elem_id="synth-suggest"
+        )
         with gr.Row():
             per_label = gr.Number(
                 50, label="Examples per label", precision=0, elem_id="synth-per-label"
@@ -221,6 +235,7 @@ def build(ctx: UIContext) -> Hooks:
     schema_file.upload(
         lambda f: Path(f).read_text(encoding="utf-8") if f else gr.skip(), schema_file, schema
     )
+    suggest_btn.click(friendly(lambda sch: suggested_schema_text(ctx, sch)), schema, schema)
 
     @friendly
     def on_preview(k, ty, num, sch, gen, genn, sd):
@@ -275,7 +290,8 @@ def build(ctx: UIContext) -> Hooks:
         r = job.result
         rows = t.example_rows(ctx.ws.catalog.examples(r["version_id"])[:20])
         md = f"Dataset **{r['name']}** `{r['version_id']}`: **{r['count']}** examples."
-        return md, rows
+        short = shortfall(ctx.ws.catalog.dataset(r["version_id"]))
+        return md + (f"\n\n**Note:** {short}" if short else ""), rows
 
     panel.wire(on_finish, [result, examples])
 

@@ -18,6 +18,12 @@ def version_lines(v: DatasetVersion) -> list[str]:
         total = v.stats.get("rejected_total", sum(rejected.values()))
         reasons = ", ".join(f"{k}={n}" for k, n in rejected.items())
         lines.append(f"  rejected: {total}" + (f" ({reasons})" if reasons else ""))
+    abstained = v.stats.get("abstained") or {}
+    if any(abstained.values()):
+        reasons = ", ".join(f"{k}={n}" for k, n in abstained.items())
+        lines.append(
+            f"  abstained (left out, no label fits well enough): {sum(abstained.values())} ({reasons})"
+        )
     short = shortfall(v)
     if short:
         lines.append(f"  {short}")

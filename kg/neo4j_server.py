@@ -24,6 +24,7 @@ LAUNCHER = "org.kgsynth.neo4j.Launcher"
 # Small machines, short-lived test servers: serial GC and the quick JIT start fastest.
 FAST_START = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 FULL_SPEED = ("-XX:+UseSerialGC",)
+MIN_PASSWORD = 8  # Neo4j's dbms.security.auth_minimum_password_length
 
 
 def java17() -> str:
@@ -44,11 +45,17 @@ def java17() -> str:
 
 
 def jars_ready(root: Path = ROOT) -> bool:
+    """The jars are fetched and the launcher is compiled from its current source."""
     lib = root / "neo4j" / "lib"
     launcher = (
         root / "neo4j" / "target" / "classes" / "org" / "kgsynth" / "neo4j" / "Launcher.class"
     )
-    return launcher.exists() and any(lib.glob("neo4j-5.26.*.jar"))
+    source = (
+        root / "neo4j" / "src" / "main" / "java" / "org" / "kgsynth" / "neo4j" / "Launcher.java"
+    )
+    if not launcher.exists() or not any(lib.glob("neo4j-5.26.*.jar")):
+        return False
+    return not source.exists() or source.stat().st_mtime <= launcher.stat().st_mtime
 
 
 def ensure_jars(root: Path = ROOT) -> str:
@@ -98,6 +105,10 @@ class Neo4jServer:
 
     def start(self, timeout: float = 90.0) -> Neo4jServer:
         """Start the server and wait until it prints READY and Bolt accepts connections."""
+        if self.password and len(self.password) < MIN_PASSWORD:
+            raise StoreError(
+                f"the Neo4j password is too short: Neo4j needs at least {MIN_PASSWORD} characters"
+            )
         classpath = ensure_jars(self.root)
         self.home.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k != "NEO4J_PASSWORD"}
@@ -128,7 +139,7 @@ class Neo4jServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise StoreError(f"Neo4j exited at start; see {self.log_path}: {self._log_tail()}")
+                raise StoreError(f"Neo4j exited at start: {self._reason()} (log: {self.log_path})")
             if b"READY" in self.log_path.read_bytes() and self._port_open():
                 return
             time.sleep(0.3)
@@ -142,6 +153,11 @@ class Neo4jServer:
 
     def _log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-800:]
+
+    def _reason(self) -> str:
+        """The launcher's one ``error:`` line, else the end of its log."""
+        lines = self._log_tail().splitlines()
+        return next((ln for ln in reversed(lines) if ln.startswith("error:")), " ".join(lines[-3:]))
 
     def stop(self) -> None:
         """Shut it down (stdin close, then SIGTERM, then SIGKILL)."""

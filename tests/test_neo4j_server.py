@@ -89,3 +89,17 @@ def test_dev_script_starts_and_stops_on_sigterm(neo4j_server, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_short_password_stops_the_launcher_with_its_reason(tmp_path):
+    """A password under Neo4j's 8-character minimum: one line and a non-zero exit, no JVM left."""
+    from kg.neo4j_server import Neo4jServer
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NEO4J_PASSWORD": "abc"}
+    script = str(ROOT / "scripts" / "neo4j.sh")
+    cmd = ["bash", script, "start", "--port", str(free_port()), "--data", str(tmp_path / "d")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode != 0
+    assert "error: NEO4J_PASSWORD is too short" in proc.stderr and "Exception" not in proc.stderr
+    with pytest.raises(StoreError, match="too short"):
+        Neo4jServer(tmp_path / "py", password="abc").start()

@@ -24,8 +24,11 @@ def test_auth_required_off_loopback():
         ui.resolve_auth("0.0.0.0", env={})
     with pytest.raises(ConfigError):
         ui.resolve_auth("127.0.0.1", share=True, env={"KGSYNTH_UI_USER": "a"})
-    env = {"KGSYNTH_UI_USER": "ann", "KGSYNTH_UI_PASSWORD": "pw"}
-    assert ui.resolve_auth("0.0.0.0", env=env) == ("ann", "pw")
+    env = {"KGSYNTH_UI_USER": "ann", "KGSYNTH_UI_PASSWORD": "long-enough-pw"}
+    assert ui.resolve_auth("0.0.0.0", env=env) == ("ann", "long-enough-pw")
+    for short in ("pw", "abc", "123456789"):  # a 3-character password was accepted before
+        with pytest.raises(ConfigError, match="KGSYNTH_UI_PASSWORD is too short"):
+            ui.resolve_auth("0.0.0.0", env={"KGSYNTH_UI_USER": "ann", "KGSYNTH_UI_PASSWORD": short})
 
 
 def test_cli_refuses_public_bind_without_login(tmp_path, monkeypatch, capsys):

@@ -61,7 +61,7 @@ class EmbeddedConsole:
         cmd, _, arg = line.partition(" ")
         cmd, arg = cmd.lower(), arg.strip()
         if cmd not in COMMANDS:
-            from kg.stores.neo4j import check_read_only
+            from kg.stores.cypher_guard import check_read_only
 
             check_read_only(line)  # Cypher writes get the same refusal as on Neo4j
             raise InputError(f"unknown command {cmd!r}; commands: {', '.join(COMMANDS)}")

@@ -9,7 +9,8 @@ range index on the lower-cased name and a full-text index on name + aliases back
 Writes: one write transaction per slice of a batch: read what exists, merge in Python with the
 same rules as every store (:mod:`kg.stores.common`), then ``UNWIND $rows AS row MERGE ...``.
 Parameters only: no user value is ever formatted into a Cypher string. Everything else runs in
-read transactions, the console (:meth:`Neo4jStore.query`) too, after refusing write clauses.
+read transactions, the console (:meth:`Neo4jStore.query`) too, and only after the plan Neo4j would
+run proved to be read-only (:mod:`kg.stores.cypher_guard`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.stores import common
+from kg.stores.cypher_guard import check_plan, check_read_only
 from kgsynth.config import secret
 from kgsynth.errors import StoreError, require
 from kgsynth.store import STORES, GraphStore
@@ -40,6 +42,7 @@ SLICE = 1000  # rows per write transaction
 PAGE = 1000  # rows per page when iterating
 RETRY_S = 5.0  # the driver retries a failed transaction this long (its default, 30 s, hides a dead server)
 CONNECT_S = 10.0
+QUERY_S = 30.0  # a console query's time limit
 
 # The driver logs every retry as a warning; the failure itself reaches the user as one StoreError.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
@@ -60,23 +63,6 @@ Q_TOUCHING = (
     "RETURN DISTINCT r, startNode(r).id AS s, endNode(r).id AS t"
 )
 
-WRITE_WORDS = re.compile(
-    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|FOREACH|LOAD\s+CSV|ALTER|RENAME|GRANT|DENY|"
-    r"REVOKE|START|STOP|TERMINATE|ENABLE|USE|IN\s+TRANSACTIONS)\b",
-    re.IGNORECASE,
-)
-CALL = re.compile(r"\bCALL\s+([A-Za-z_][\w.]*)", re.IGNORECASE)
-READ_PROCEDURES = {
-    "dbms.components",
-    "db.labels",
-    "db.relationshiptypes",
-    "db.propertykeys",
-    "db.schema.visualization",
-    "db.schema.nodetypeproperties",
-    "db.schema.reltypeproperties",
-    "db.index.fulltext.querynodes",
-    "db.index.fulltext.queryrelationships",
-}
 LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
 
 
@@ -88,18 +74,6 @@ def lucene_escape(term: str) -> str:
 def fulltext_query(query: str) -> str:
     """'Tony Bla' -> 'tony* AND bla*' (each word escaped, prefix-matched)."""
     return " AND ".join(f"{lucene_escape(w)}*" for w in common.words(query))
-
-
-def check_read_only(text: str) -> None:
-    """Refuse a console query that contains a write clause or calls a non-read procedure."""
-    code = re.sub(r"//[^\n]*|/\*.*?\*/", " ", text, flags=re.DOTALL)
-    code = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", "''", code)
-    m = WRITE_WORDS.search(code)
-    if m:
-        raise StoreError(f"read-only console: {m.group(1).upper()} refused; only reads are allowed")
-    for proc in CALL.findall(code):
-        if proc.lower() not in READ_PROCEDURES:
-            raise StoreError(f"read-only console: CALL {proc} refused; only read procedures")
 
 
 def entity_row(e: Entity, counts: dict[str, int]) -> dict[str, Any]:
@@ -407,19 +381,30 @@ class Neo4jStore(GraphStore):
             after = recs[-1]["r"]["id"]
 
     def query(self, text: str, params: dict | None = None, limit: int = 100) -> list[dict]:
-        """Run user Cypher in a READ transaction; write clauses are refused before running."""
+        """Run user Cypher in a READ transaction, only if its keywords and the plan Neo4j makes
+        for it (``EXPLAIN``) are reads; at most QUERY_S seconds."""
         check_read_only(text)
+        neo4j = self._neo4j
 
+        # The user's own query with EXPLAIN in front: the plan of exactly what would run.
+        @neo4j.unit_of_work(timeout=QUERY_S)
+        def explain(tx):
+            return tx.run("EXPLAIN " + text, params or {}).consume().plan
+
+        @neo4j.unit_of_work(timeout=QUERY_S)
         def work(tx):
             return [rec.data() for rec in tx.run(text, params or {}).fetch(limit)]
 
         try:
             with self.driver.session(
-                database=self.database, default_access_mode=self._neo4j.READ_ACCESS
+                database=self.database, default_access_mode=neo4j.READ_ACCESS
             ) as s:
+                check_plan(s.execute_read(explain) or {})
                 return s.execute_read(work)
-        except self._neo4j.exceptions.Neo4jError as e:
+        except neo4j.exceptions.Neo4jError as e:
             raise StoreError(f"query failed: {e.message}") from e
+        except (neo4j.exceptions.DriverError, OSError) as e:
+            raise self._unreachable(e) from e
 
 
 # ---------------------------------------------------------------- transaction functions

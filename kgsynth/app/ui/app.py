@@ -28,6 +28,7 @@ from kgsynth.errors import ConfigError, require
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 USER_ENV, PASSWORD_ENV = "KGSYNTH_UI_USER", "KGSYNTH_UI_PASSWORD"
+MIN_PASSWORD = 10
 TABS = [
     ("Explore", "explore", explore.build),
     ("Ingest", "ingest", ingest_tab.build),
@@ -44,8 +45,11 @@ CSS = ".kg-job { padding: 6px 0; } #review-card { min-height: 160px; }"
 def resolve_auth(
     host: str, share: bool = False, env: Mapping[str, str] = os.environ
 ) -> tuple[str, str] | None:
-    """The login to require: none on loopback without one set; mandatory anywhere else."""
+    """The login to require: none on loopback without one set; mandatory anywhere else, with a
+    password of at least MIN_PASSWORD characters."""
     user, password = env.get(USER_ENV), env.get(PASSWORD_ENV)
+    if password and len(password) < MIN_PASSWORD:
+        raise ConfigError(f"{PASSWORD_ENV} is too short: use at least {MIN_PASSWORD} characters")
     if user and password:
         return (user, password)
     if host in LOOPBACK and not share:

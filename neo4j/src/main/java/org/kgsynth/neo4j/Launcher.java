@@ -17,14 +17,28 @@ import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
  *
  * <p>Usage: {@code java -cp 'neo4j/lib/*:neo4j/target/classes' org.kgsynth.neo4j.Launcher --data
  * DIR [--port 7687] [--host 127.0.0.1] [--watch-stdin]}. Auth is enabled with the password in
- * $NEO4J_PASSWORD when that is set, and disabled otherwise. Prints one line {@code READY
- * bolt://host:port} when Bolt accepts connections; shuts down cleanly on SIGTERM, and also when
- * stdin closes if {@code --watch-stdin} is given (so a crashed parent never leaves it running).
+ * $NEO4J_PASSWORD when that is set (at least 8 characters, Neo4j's minimum), and disabled
+ * otherwise. Prints one line {@code READY bolt://host:port} when Bolt accepts connections; shuts
+ * down cleanly on SIGTERM, and also when stdin closes if {@code --watch-stdin} is given (so a
+ * crashed parent never leaves it running). Any failure to start prints one line {@code error:
+ * ...} and exits 1: the JVM never lingers. LOAD CSV can read no local file and reach no address.
  */
 public final class Launcher {
+  private static final int MIN_PASSWORD = 8; // dbms.security.auth_minimum_password_length
+
   private Launcher() {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (Throwable e) {
+      System.err.println("error: Neo4j did not start: " + e.getMessage());
+      System.err.flush();
+      Runtime.getRuntime().halt(1); // the DBMS's own threads must not keep the JVM alive
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
     Path data = Path.of("neo4j-data");
     String host = "127.0.0.1";
     int port = 7687;
@@ -43,6 +57,11 @@ public final class Launcher {
     }
     String password = System.getenv("NEO4J_PASSWORD");
     boolean auth = password != null && !password.isEmpty();
+    if (auth && password.length() < MIN_PASSWORD) {
+      System.err.println(
+          "error: NEO4J_PASSWORD is too short: Neo4j needs at least " + MIN_PASSWORD + " characters");
+      System.exit(2);
+    }
     Path home = data.toAbsolutePath();
     Files.createDirectories(home);
     Path conf = writeConf(home);
@@ -58,9 +77,16 @@ public final class Launcher {
             .build();
     Runtime.getRuntime().addShutdownHook(new Thread(dbms::shutdown, "neo4j-shutdown"));
     if (auth) {
-      dbms.database("system")
-          .executeTransactionally(
-              "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+      try {
+        dbms.database("system")
+            .executeTransactionally(
+                "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+      } catch (RuntimeException e) {
+        // a restart on the same data with the same password: nothing to change
+        if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+          throw e;
+        }
+      }
     }
     dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).isAvailable(60_000);
     System.out.println("READY bolt://" + host + ":" + port + (auth ? " auth=neo4j" : " auth=none"));
@@ -74,6 +100,7 @@ public final class Launcher {
 
   private static Path writeConf(Path home) throws IOException {
     Path conf = home.resolve("neo4j.conf");
+    Path noImports = Files.createDirectories(home.resolve("import-empty"));
     String text =
         String.join(
             "\n",
@@ -81,6 +108,10 @@ public final class Launcher {
             "db.memory.transaction.total.max=256m",
             "db.tx_log.rotation.retention_policy=2 files",
             "dbms.usage_report.enabled=false",
+            // LOAD CSV: no file URLs, an empty import folder, and no address reachable by URL
+            "dbms.security.allow_csv_import_from_file_urls=false",
+            "server.directories.import=" + noImports,
+            "internal.dbms.cypher_ip_blocklist=0.0.0.0/0,::/0",
             "");
     Files.writeString(conf, text);
     return conf;

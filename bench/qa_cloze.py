@@ -8,6 +8,7 @@ no reordering: what a reader learns from these is to copy a sentence and find th
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 from kgsynth.nlp import load_nlp
 from kgsynth.squad import QAExample
@@ -30,6 +31,14 @@ WH = {
 
 def cloze_pairs(paragraphs: list[str], n: int, seed: int = 0) -> list[QAExample]:
     """`n` cloze questions sampled uniformly from every candidate answer of the paragraphs."""
+    pool = list(_pool(tuple(paragraphs)))
+    random.Random(seed).shuffle(pool)
+    return pool[:n]
+
+
+@lru_cache(maxsize=2)
+def _pool(paragraphs: tuple[str, ...]) -> tuple[QAExample, ...]:
+    """Every cloze question of the paragraphs (parsed once for all draws)."""
     nlp = load_nlp()
     pool: list[QAExample] = []
     for p_index, (text, doc) in enumerate(zip(paragraphs, nlp.pipe(paragraphs), strict=True)):
@@ -42,8 +51,7 @@ def cloze_pairs(paragraphs: list[str], n: int, seed: int = 0) -> list[QAExample]
                 if question:
                     qid = f"cloze-{p_index}-{a}-{b}"
                     pool.append(QAExample(qid, text, question, [(text[a:b], a)]))
-    random.Random(seed).shuffle(pool)
-    return pool[:n]
+    return tuple(pool)
 
 
 def _question(text: str, s: int, e: int, a: int, b: int, label: str) -> str | None:

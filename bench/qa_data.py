@@ -8,6 +8,7 @@ for is extracted next to it with ``tarfile`` (never installed). Only ``squaddev_
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import subprocess
@@ -16,7 +17,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kgsynth.squad import QAExample, load_squad
+from kgsynth.squad import QAExample, load_squad, to_columns
 
 CACHE = Path.home() / ".cache" / "kgsynth-bench"
 SDIST = "bigbench-1.0.0.tar.gz"
@@ -113,3 +114,27 @@ def write_jsonl(rows: list[dict], path: Path) -> Path:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     return path
+
+
+def save_pairs(pairs: list[QAExample], path: Path) -> Path:
+    """Pairs as gzipped JSONL in the Hugging Face QA columns (contexts repeat: gzip folds them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for p in pairs:
+            f.write(json.dumps(to_columns(p), ensure_ascii=False) + "\n")
+    return path
+
+
+def load_pairs(path: Path) -> list[QAExample]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [
+        QAExample(
+            r["id"],
+            r["context"],
+            r["question"],
+            list(zip(r["answers"]["text"], r["answers"]["answer_start"], strict=True)),
+            r.get("title", ""),
+        )
+        for r in rows
+    ]

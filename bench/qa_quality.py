@@ -28,6 +28,7 @@ Writes results.json, results.md and qa_quality.png to --out (default bench/resul
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -44,13 +45,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.qa_cloze import cloze_pairs  # noqa: E402
-from bench.qa_data import (  # noqa: E402  # noqa: E402
+from bench.qa_data import (  # noqa: E402
     DEV_FILES,
     Halves,
     articles,
     fetch,
     gold_sample,
     halves,
+    load_pairs,
+    save_pairs,
     target_documents,
     write_jsonl,
 )
@@ -82,6 +85,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="small run for the tests")
     p.add_argument("--workdir", type=Path, help="workspaces (default: <out>/work, rebuilt)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "qa_quality")
+    p.add_argument(
+        "--stage",
+        choices=("all", "build", "train"),
+        default="all",
+        help="build: the training sets only (CPU); train: the readers on saved --sets (a GPU)",
+    )
+    p.add_argument("--sets", type=Path, help="where the sets are saved (default: <out>/sets)")
+    p.add_argument("--model", help="reader encoder directory (default: the packaged MiniLM)")
     args = p.parse_args(argv)
     if args.quick:
         args.max_paragraphs = args.max_paragraphs or 40
@@ -198,6 +209,7 @@ def train_and_score(pairs, test, args, draw: int, out: Path) -> dict:
         seed=draw,
         threads=args.threads,
         device=args.device,
+        model=args.model,
     )
     started = time.perf_counter()
     result = train_reader(pairs, out, cfg, eval_data=test, resume=False)
@@ -210,9 +222,8 @@ def train_and_score(pairs, test, args, draw: int, out: Path) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+def build_sets(args, sets: Path) -> dict:
+    """Every arm's training pairs per draw, and the test questions, saved under `sets`."""
     workdir = args.workdir or args.out / "work"
     h, test, path = load_halves(args)
     print(
@@ -221,18 +232,44 @@ def main(argv: list[str] | None = None) -> dict:
         f" test questions {len(test)}",
         flush=True,
     )
+    save_pairs(test, sets / "test.jsonl.gz")
     cache: dict = {}
-    runs: dict[str, list[dict]] = {}
-    sets: dict[str, list] = {}
-    order = [a for a in ("gold", "cloze", "kgsynth", "kgsynth-model") if a in args.arms]
-    for arm in order:
+    built: dict[str, float] = {}
+    for arm in args.arms:
+        started = time.perf_counter()
         for draw in range(args.draws):
-            started = time.perf_counter()
-            pairs = arm_pairs(arm, args, h, workdir, draw, cache)
-            build_s = round(time.perf_counter() - started, 1)
-            sets.setdefault(arm, pairs)
-            run = train_and_score(pairs, test, args, draw, workdir / f"reader-{arm}-{draw}")
-            run |= {"n_train": len(pairs), "build_s": build_s}
+            save_pairs(
+                arm_pairs(arm, args, h, workdir, draw, cache), sets / f"{arm}-{draw}.jsonl.gz"
+            )
+        built[arm] = round((time.perf_counter() - started) / args.draws, 1)
+    info = {
+        "data": str(path),
+        "target_articles": len(h.target),
+        "test_questions": len(test),
+        "arms": list(args.arms),
+        "draws": args.draws,
+        "build_s": built,
+        "kgsynth": {arm: info for arm, (_, info) in cache.items()},
+    }
+    (sets / "info.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
+    return info
+
+
+def train_sets(args, sets: Path) -> dict:
+    """Train and score the reader on every saved set; the report files."""
+    info = json.loads((sets / "info.json").read_text(encoding="utf-8"))
+    test = load_pairs(sets / "test.jsonl.gz")
+    runs: dict[str, list[dict]] = {}
+    first: dict[str, list] = {}
+    order = [a for a in ("gold", "cloze", "kgsynth", "kgsynth-model") if a in info["arms"]]
+    for arm in order:
+        for draw in range(info["draws"]):
+            pairs = load_pairs(sets / f"{arm}-{draw}.jsonl.gz")
+            first.setdefault(arm, pairs)
+            run = train_and_score(
+                pairs, test, args, draw, args.out / "work" / f"reader-{arm}-{draw}"
+            )
+            run |= {"n_train": len(pairs), "build_s": info["build_s"].get(arm, 0.0)}
             runs.setdefault(arm, []).append(run)
             print(
                 f"{arm:>13} draw {draw}: F1 {run['f1']:.1f} EM {run['em']:.1f}"
@@ -240,22 +277,29 @@ def main(argv: list[str] | None = None) -> dict:
                 flush=True,
             )
     gold_reader = runs["gold"][0]["model_dir"] if "gold" in runs else None
-    quality = {arm: arm_quality(pairs, gold_reader, args.fluency) for arm, pairs in sets.items()}
+    quality = {arm: arm_quality(pairs, gold_reader, args.fluency) for arm, pairs in first.items()}
     if args.fluency:
         quality["human test questions"] = arm_quality(test, None, True)
-    result = {
-        "data": str(path),
-        "target_articles": len(h.target),
-        "test_questions": len(test),
+    result = info | {
         "settings": {k: str(v) for k, v in vars(args).items()},
         "arms": {arm: _summary(r) for arm, r in runs.items()},
         "runs": runs,
         "quality": quality,
-        "kgsynth": {arm: info for arm, (_, info) in cache.items()},
     }
     for path_ in write_results(result, args.out):
         print(f"wrote {path_}")
     return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    sets = args.sets or args.out / "sets"
+    if args.stage in ("all", "build"):
+        info = build_sets(args, sets)
+        if args.stage == "build":
+            return info
+    return train_sets(args, sets)
 
 
 def _summary(runs: list[dict]) -> dict:

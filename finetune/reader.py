@@ -46,6 +46,7 @@ class ReaderConfig(BaseModel):
     save_steps: int = 0
     threads: int | None = None
     device: str | None = None  # "cuda", "cpu"; default: cuda when available
+    eval_every_epoch: bool = False  # score the held-out set after every epoch, not just the last
 
 
 class ReaderResult(BaseModel):
@@ -115,12 +116,12 @@ def train_reader(
         weight_decay=cfg.weight_decay,
         save_steps=cfg.save_steps,
     )
-    fingerprint = cfg.model_dump(exclude={"device", "threads"})
+    fingerprint = cfg.model_dump(exclude={"device", "threads", "eval_every_epoch"})
     fingerprint |= {"model": model_path, "train": [e.id for e in train]}
     scores: dict[str, dict] = {}
 
     def after_epoch(epoch: int, _state) -> dict:
-        if not held_out:
+        if not held_out or not (cfg.eval_every_epoch or epoch + 1 == cfg.epochs):
             return {}
         scores.update(score(held_out, predict(net, tok, held_out, **_spans(cfg))))
         return {"eval_em": scores["all"]["em"], "eval_f1": scores["all"]["f1"]}

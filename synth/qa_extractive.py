@@ -47,24 +47,28 @@ def extractive_candidates(view: GraphView, rng: random.Random, want: int) -> lis
     rng.shuffle(chunks)
     by_chunk = _entities_by_chunk(view)
     facts = _facts_by_sentence(view)
+    classes = class_nouns(view)
     nlp = load_nlp()
     out: list[Candidate] = []
     for i in range(0, len(chunks), PARSE_BATCH):
         batch = chunks[i : i + PARSE_BATCH]
         for chunk, doc in zip(batch, nlp.pipe(c.text for c in batch), strict=True):
-            out += _chunk_candidates(view, chunk, doc, by_chunk.get(chunk.id, []), facts)
+            out += _chunk_candidates(view, chunk, doc, by_chunk.get(chunk.id, []), facts, classes)
         if want and len(out) >= OVERSAMPLE * want:
             break
     return out
 
 
-def _chunk_candidates(view, chunk: Chunk, doc, entities: list[Entity], facts) -> list[Candidate]:
+def _chunk_candidates(
+    view, chunk: Chunk, doc, entities: list[Entity], facts, classes: dict[str, str]
+) -> list[Candidate]:
     asked: dict[str, list[Candidate]] = defaultdict(list)
     for sent in doc.sents:
         found = _graph_spans(doc, sent, entities)
         types = {span: view.entity(eid).type for span, eid in found.items()}
+        kinds = {span: classes[eid] for span, eid in found.items() if eid in classes}
         sentence = sent.text.strip()
-        for span in answer_spans(sent, types):
+        for span in answer_spans(sent, types, kinds):
             q = ask(sent, span)
             if q is None or _leaks(q):
                 continue
@@ -120,6 +124,18 @@ def _candidate(view, chunk, sent, sentence, q: Question, answer_id, relations) -
 def _leaks(q: Question) -> bool:
     """The question must not contain its own answer."""
     return q.answer.lower() in q.text.lower()
+
+
+def class_nouns(view: GraphView) -> dict[str, str]:
+    """Entity id → the one short class noun the graph states for it ("X is a team" → "team"),
+    when its is_a facts agree on one."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for r in view.typed:
+        if r.predicate == "is_a":
+            noun = view.entity(r.target_id).name.lower()
+            if 1 <= len(noun.split()) <= 2 and noun.replace(" ", "").isalpha():
+                found[r.source_id].add(noun)
+    return {eid: nouns.pop() for eid, nouns in found.items() if len(nouns) == 1}
 
 
 def _entities_by_chunk(view: GraphView) -> dict[str, list[Entity]]:

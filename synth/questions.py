@@ -19,7 +19,7 @@ over a spaCy ``Doc``; nothing is invented that the sentence does not say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from kgsynth.nlp import get_lemmatizer, lemma, load_nlp
@@ -104,31 +104,47 @@ class Question:
 
 @dataclass(frozen=True)
 class AnswerSpan:
-    """A candidate answer: token range [start, end) in the Doc and its type."""
+    """A candidate answer: token range [start, end) in the Doc, its type and, when the graph knows
+    one, its class noun ("team": asked "which team")."""
 
     start: int
     end: int
     type: str
+    kind: str | None = None
 
 
-def answer_spans(sent, types: dict[tuple[int, int], str] | None = None) -> list[AnswerSpan]:
+def answer_spans(
+    sent,
+    types: dict[tuple[int, int], str] | None = None,
+    kinds: dict[tuple[int, int], str] | None = None,
+) -> list[AnswerSpan]:
     """Named entities (dates and numbers included) and base noun phrases of one sentence.
 
     `types` maps (token start, token end) of a span to a type that overrides the parser's, e.g. the
-    graph's voted entity type.
+    graph's voted entity type; `kinds` to a class noun for "which ..." questions.
     """
-    types = types or {}
+    types, kinds = types or {}, kinds or {}
     out: dict[tuple[int, int], AnswerSpan] = {}
     for ent in sent.ents:
         a, b = _trim(ent.start, ent.end, sent.doc)
         if a < b and ent.label_ != "ORDINAL":
-            out[(a, b)] = AnswerSpan(a, b, types.get((a, b), ent.label_))
+            out[(a, b)] = AnswerSpan(a, b, types.get((a, b), ent.label_), kinds.get((a, b)))
     for chunk in sent.noun_chunks:
-        a, b = _trim(chunk.start, chunk.end, sent.doc)
+        a, b = _trim(chunk.start, _of_phrase_end(chunk), sent.doc)
         inside = any(e.start <= a and b <= e.end for e in out.values())
         if a < b and not inside and chunk.root.pos_ in ("NOUN", "PROPN"):
-            out[(a, b)] = AnswerSpan(a, b, types.get((a, b), "NP"))
+            out[(a, b)] = AnswerSpan(a, b, types.get((a, b), "NP"), kinds.get((a, b)))
     return sorted(out.values(), key=lambda s: (s.start, s.end))
+
+
+def _of_phrase_end(chunk) -> int:
+    """A noun chunk with its short "of" complement: "the Duchy" + "of Cornwall"."""
+    for c in chunk.root.rights:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            tokens = list(c.subtree)
+            if len(tokens) <= 6 and not any(t.dep_ in ("relcl", "acl") for t in tokens):
+                return tokens[-1].i + 1
+    return chunk.end
 
 
 def ask(sent, span: AnswerSpan) -> Question | None:
@@ -164,6 +180,8 @@ def ask(sent, span: AnswerSpan) -> Question | None:
     if built is None:
         return None
     text, rule = built
+    if span.kind and text.lower().count(span.kind) > 1:  # "Which capital is the capital of ..."
+        return ask(sent, replace(span, kind=None))
     if len(text.split()) > MAX_QUESTION_TOKENS or _unresolved(text):
         return None
     return Question(text, *_chars(doc, span), span.type, rule)
@@ -215,6 +233,8 @@ def _subject(verb, role, span):
     auxes = [t for t in verb.children if t.dep_ in ("aux", "auxpass", "neg") and t.i < verb.i]
     if not auxes and verb.tag_ not in DO:
         return None  # "with leader X claiming ...": no finite verb to ask with
+    if auxes and auxes[0].lower_ in DO.values():
+        return None  # emphatic "X did receive": "Who did receive" is not a question
     rest = _render(_clause(verb, exclude={role.i}))
     words = [t.lower_ for t in auxes] + [verb.text]
     first = words[0]
@@ -436,6 +456,8 @@ def _whole(doc, span: AnswerSpan, head, role) -> bool:
     if any(c.dep_ == "conj" for c in (*head.children, *role.children)):
         return False  # "Imperialism and colonialism": one conjunct is half an answer
     mods = ("compound", "nmod", "poss", "amod", "nummod")
+    if any(c.dep_ == "prep" and c.lower_ == "of" and c.i >= span.end for c in head.rights):
+        return False  # "the Duchy" of "the Duchy of Cornwall"
     return all(span.start <= c.i < span.end for c in head.lefts if c.dep_ in mods)
 
 
@@ -450,6 +472,8 @@ def _pronouns(text: str) -> bool:
 
 
 def _wh(span: AnswerSpan, role) -> str:
+    if span.kind:
+        return f"which {span.kind}"
     if span.type in WHO_TYPES or (span.type == "NORP" and role.tag_ == "NNPS"):
         return "who"
     if span.type in NUMBER_WH:

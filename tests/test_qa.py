@@ -86,21 +86,39 @@ def test_build_qa_template_mode_covers_types_with_provenance(graph_ws, qa_versio
     examples = graph_ws.catalog.examples(qa_version.id)
     tasks = Counter(e.task for e in examples)
     assert qa_version.count == len(examples) >= 20
-    assert set(tasks) == {f"qa.{t}" for t in QA_TYPES}  # every type, on real text
+    # types whose English questions must read naturally may find no candidate in 25 articles
+    assert {"qa.single_fact", "qa.yes_no", "qa.extractive"} <= set(tasks)
     assert qa_version.stats["rejected_total"] == 0  # the template path is always grounded
     assert qa_version.stats["tasks"] == dict(tasks)
+    assert qa_version.stats["quality"]["n"] == len(examples)
     for e in examples:
         p = e.provenance
         assert e.output and e.template_id == e.task and e.generator == "template"
         assert e.label_source == "template"
-        assert p.relation_ids and p.triple_ids and p.entity_ids and p.evidence
-        assert p.doc_ids and p.chunk_ids and p.spans
+        assert p.entity_ids or e.task == "qa.extractive"
+        assert p.evidence and p.doc_ids and p.chunk_ids and p.spans
+        if e.task != "qa.extractive":  # a question about facts cites them
+            assert p.relation_ids and p.triple_ids
         for span in p.spans:  # every span points at real text, and cited sentences are verbatim
             chunk = graph_ws.catalog.chunk(span.chunk_id)
             assert chunk is not None and 0 <= span.start < span.end <= len(chunk.text)
         texts = [graph_ws.catalog.chunk(c).text for c in p.chunk_ids]
         assert all(any(s in t for t in texts) for s in p.evidence)
         assert all(graph_ws.catalog.triple(t) is not None for t in p.triple_ids)
+
+
+def test_closed_book_questions_name_their_context(graph_ws, qa_version):
+    """No pronoun or bare predicate: a closed-book question names the fact's other entity."""
+    pronouns = {"he", "she", "they", "it", "his", "her", "their", "its"}
+    for e in graph_ws.catalog.examples(qa_version.id):
+        words = {w.strip("?,.").lower() for w in e.input.split()}
+        if e.task in ("qa.single_fact", "qa.multi_hop"):
+            assert not words & pronouns, e.input
+            others = [graph_ws.store.entity(i) for i in e.provenance.entity_ids]
+            others = [x for x in others if x.id not in e.meta["answer_entity_ids"]]
+            assert any(f in e.input for x in others for f in [x.name, *x.aliases]), e.input
+        assert "(backwards)" not in e.input and "same sentences" not in e.input
+        assert e.input.count("?") == 1 and e.input.rstrip().endswith("?")
 
 
 def test_answers_agree_with_the_graph(graph_ws, qa_version):
@@ -114,6 +132,8 @@ def test_answers_agree_with_the_graph(graph_ws, qa_version):
             chunk = graph_ws.catalog.chunk(span.chunk_id)
             assert chunk.text[span.start : span.end] == e.output
             assert e.input.startswith("Context: ") and e.output in e.input
+            start = e.meta["answer_start"]
+            assert e.meta["context"][start : start + len(e.output)] == e.output
         if e.task == "qa.yes_no":
             assert e.output == ("Yes" if e.meta["truth"] else "No")
         if e.task == "qa.multi_hop":  # the store itself finds a path of that length
@@ -197,8 +217,9 @@ ZH_NEWS = """华为公司在深圳发布了新款手机。
 
 
 def test_chinese_graph_gets_chinese_templates(tmp_path):
-    """The zh extractor gives co-occurrence edges: aggregation questions, rendered in Chinese."""
+    """A Chinese graph gets Chinese questions; no "co-occurs with" counts in any language."""
     from kg.ingest import ingest
+    from kgsynth.text import has_cjk
     from kgsynth.workspace import Workspace
 
     (tmp_path / "docs").mkdir()
@@ -209,12 +230,8 @@ def test_chinese_graph_gets_chinese_templates(tmp_path):
         examples = ws.catalog.examples(version.id)
         assert examples and all(e.lang == "zh" for e in examples)
         for e in examples:
-            assert e.input.endswith("？") and "同时出现" in e.input
-            names = [ws.store.entity(i).name for i in e.meta["answer_entity_ids"]]
-            if e.meta["mode"] == "list":
-                assert e.output == "、".join(names)
-            else:
-                assert e.output == str(len(names))
+            question = e.meta.get("question") or e.input
+            assert question.endswith("？") and has_cjk(question) and "同时出现" not in question
             chunk_text = ws.catalog.chunk(e.provenance.chunk_ids[0]).text
             assert e.provenance.evidence and all(s in chunk_text for s in e.provenance.evidence)
         assert build_qa(ws, lang="en", n=6).count == 0

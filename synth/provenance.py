@@ -57,7 +57,7 @@ class ProvenanceMeta:
             "doc_ids": p.doc_ids,
             "chunk_ids": p.chunk_ids,
             "evidence": p.evidence,
-            "facts": [f for f in map(self._fact, p.triple_ids) if f],
+            "facts": list(dict.fromkeys(f for f in map(self._fact, p.triple_ids) if f)),
             "template": e.template_id,
             "generator": e.generator,
             "label_source": e.label_source,

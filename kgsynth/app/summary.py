@@ -40,7 +40,7 @@ def shortfall(v: DatasetVersion) -> str | None:
     selected = v.stats.get("selected") or {}
     pools = v.stats.get("candidates") if isinstance(v.stats.get("candidates"), dict) else {}
     thin = [
-        f"{t} {selected.get(t, 0)} of {w} (the graph has {pools.get(t, 0)} candidates)"
+        f"{t} {selected.get(t, 0)} of {w} (the graph has {_count(pools.get(t, 0), 'candidate')})"
         for t, w in want_per_type.items()
         if selected.get(t, 0) < w
     ]
@@ -65,6 +65,10 @@ def shortfall(v: DatasetVersion) -> str | None:
         f"made {v.count} of {wanted} requested ({wanted - v.count} fewer): {reason}."
         " Ingest more documents or ask for fewer."
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _requested(v: DatasetVersion) -> int | None:

@@ -1,5 +1,7 @@
 """Issue 19, the CLI side: what a new user met on real news articles, through the real `kgsynth`
-entry point (a subprocess, stdout and stderr not a terminal) and `main()` for exit codes.
+entry point: the installed command in a subprocess where the process matters (a fresh folder, a log
+file), else `main()` in this process (the same function, without a new interpreter per call); output
+is never a terminal.
 
 Mistakes exit non-zero with one line and reading commands never create a workspace; long commands
 are job rows; progress in a log is plain lines; review cannot write a label outside the schema and
@@ -8,6 +10,7 @@ shows the evidence; shortfalls and empty splits are said; kgsynth.toml is writte
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,10 +18,12 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
+from kgsynth.app.cli import main
 from kgsynth.config import Config, load_config
 from kgsynth.types import DatasetVersion, Example, Provenance, example_id
 from kgsynth.workspace import Workspace
@@ -36,6 +41,30 @@ def kgsynth(*args: str, cwd: Path, input: str | None = None) -> subprocess.Compl
     )
 
 
+def kg(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
+    """`main()` as the `kgsynth` command calls it, here, in folder `cwd` with `input` as stdin."""
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    here, stdin, env = os.getcwd(), sys.stdin, dict(os.environ)
+    os.chdir(cwd)
+    sys.stdin = io.StringIO(input or "")
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            main(list(args))
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    finally:
+        os.chdir(here)
+        sys.stdin = stdin
+        os.environ.clear()  # main() may switch library progress bars off for the process
+        os.environ.update(env)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _no_workspace_env(monkeypatch):
+    monkeypatch.delenv("KGSYNTH_WORKSPACE", raising=False)
+
+
 def one_line_error(p: subprocess.CompletedProcess) -> str:
     assert p.returncode != 0, p.stdout + p.stderr
     lines = p.stderr.strip().splitlines()
@@ -47,9 +76,9 @@ def one_line_error(p: subprocess.CompletedProcess) -> str:
 
 
 def test_reading_commands_never_create_a_workspace(tmp_path):
-    for args in (["graph", "stats"], ["datasets", "list"], ["jobs", "list"]):
-        p = kgsynth(*args, cwd=tmp_path)
-        assert one_line_error(p).startswith("error: no workspace at"), args
+    assert one_line_error(kgsynth("graph", "stats", cwd=tmp_path)).startswith("error: no workspace")
+    for args in (["datasets", "list"], ["jobs", "list"], ["graph", "search", "Blair"]):
+        assert one_line_error(kg(*args, cwd=tmp_path)).startswith("error: no workspace at"), args
     assert list(tmp_path.iterdir()) == []
 
 
@@ -60,15 +89,15 @@ def test_missing_inputs_and_folders_fail_with_one_line(tmp_path):
     deep = kgsynth("-w", "/nonexistent/deep/ws", "ingest", str(png), cwd=tmp_path)
     assert "/nonexistent/deep does not exist" in one_line_error(deep)
     assert not Path("/nonexistent").exists()
-    missing = kgsynth("ingest", "does_not_exist/", cwd=tmp_path)
+    missing = kg("ingest", "does_not_exist/", cwd=tmp_path)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     assert not (tmp_path / "workspace").exists()
-    nothing = kgsynth("ingest", str(png), cwd=tmp_path)
+    nothing = kg("ingest", str(png), cwd=tmp_path)
     assert "nothing was ingested" in one_line_error(nothing)
     assert "unsupported file type '.png'" in nothing.stdout
-    preview = kgsynth("synth", "preview", cwd=tmp_path)
+    preview = kg("synth", "preview", cwd=tmp_path)
     assert "ingest documents first" in one_line_error(preview)
-    zero = kgsynth("synth", "qa", "-n", "0", cwd=tmp_path)
+    zero = kg("synth", "qa", "-n", "0", cwd=tmp_path)
     assert zero.returncode == 2 and "0 is not in the range" in zero.stderr
 
 
@@ -119,19 +148,19 @@ def test_ingest_into_a_log_writes_plain_progress_lines_and_a_job_row(news):
     assert "\r" not in err and "ingest: " in err
     assert re.search(r"ingest: \d+/\d+ \(100%\)", err), err
     assert "ingested 6 documents" in (news / "ingest.stdout").read_text()
-    jobs = kgsynth("jobs", "list", cwd=news).stdout
+    jobs = kg("jobs", "list", cwd=news).stdout
     assert re.search(r"job-\S+\s+ingest\s+succeeded", jobs), jobs
 
 
 def test_synth_qa_is_a_job_and_says_its_shortfall(news):
-    p = kgsynth("synth", "qa", "-n", "300", "--name", "big", cwd=news)
+    p = kg("synth", "qa", "-n", "300", "--name", "big", cwd=news)
     assert p.returncode == 0, p.stderr
     made = int(re.search(r"examples=(\d+)", p.stdout).group(1))
     assert made < 300
     assert f"made {made} of 300 requested ({300 - made} fewer)" in p.stdout, p.stdout
     assert "too few candidates for" in p.stdout
     assert "\r" not in p.stderr
-    jobs = kgsynth("jobs", "list", cwd=news).stdout
+    jobs = kg("jobs", "list", cwd=news).stdout
     assert re.search(r"synth_qa\s+succeeded", jobs), jobs
 
 
@@ -162,7 +191,7 @@ def _classification_set(ws_dir: Path) -> str:
 def test_review_keeps_labels_inside_the_schema_and_shows_evidence(news):
     name = _classification_set(news / "workspace")
     # l, a label that is not in the schema, then the right one; then quit
-    p = kgsynth("review", name, "--no-rescore", cwd=news, input="l\npolit\npolitics\nq\n")
+    p = kg("review", name, "--no-rescore", cwd=news, input="l\npolit\npolitics\nq\n")
     assert p.returncode == 0, p.stderr
     assert "unknown label 'polit'; did you mean 'politics'?" in p.stdout
     assert "evidence: " in p.stdout and "1 decisions saved" in p.stdout
@@ -175,15 +204,15 @@ def test_review_keeps_labels_inside_the_schema_and_shows_evidence(news):
 
 
 def test_review_of_a_qa_set_survives_an_empty_relabel(news):
-    qa = kgsynth("synth", "qa", "-n", "6", "-t", "single_fact", "--name", "small", cwd=news)
+    qa = kg("synth", "qa", "-n", "6", "-t", "single_fact", "--name", "small", cwd=news)
     assert qa.returncode == 0, qa.stderr
-    p = kgsynth("review", "small", cwd=news, input="l\n\na\nq\n")
+    p = kg("review", "small", cwd=news, input="l\n\na\nq\n")
     assert p.returncode == 0, p.stderr
     assert "have no labels; use [e]dit" in p.stdout and "1 decisions saved" in p.stdout
 
 
 def test_a_tiny_export_warns_about_its_empty_split(news):
-    p = kgsynth("export", "small", "--format", "alpaca", cwd=news)
+    p = kg("export", "small", "--format", "alpaca", cwd=news)
     assert p.returncode == 0, p.stderr
     assert "warning: the test split is empty" in p.stderr or "warning: the dev split" in p.stderr
     rows = [json.loads(x) for x in (news / "workspace/exports/small-alpaca/train.jsonl").open()]

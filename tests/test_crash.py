@@ -4,8 +4,11 @@ concurrent ingest is refused with a line naming the running job (real worker pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from kgsynth.workspace import Workspace
 from tests.fixtures.corpus import bbc_files
 
 BATCH = 3
+DOCS = 20
 
 
 def _wait_for(cond, timeout=180.0):
@@ -30,7 +34,7 @@ def _wait_for(cond, timeout=180.0):
 def _write_docs(folder: Path, files) -> Path:
     folder.mkdir(parents=True)
     for path, label in files:
-        text = path.read_text(encoding="utf-8", errors="replace")[:1500]
+        text = path.read_text(encoding="utf-8", errors="replace")[:1000]
         (folder / f"{label}-{path.name}").write_text(text, encoding="utf-8")
     return folder
 
@@ -71,14 +75,14 @@ def lost(clean: dict, got: dict) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    return _write_docs(tmp_path_factory.mktemp("crash") / "docs", bbc_files(6))
+    return _write_docs(tmp_path_factory.mktemp("crash") / "docs", bbc_files(DOCS // 5))
 
 
 @pytest.fixture(scope="module")
 def clean_run(corpus, tmp_path_factory, nlp) -> dict:
     with Workspace(tmp_path_factory.mktemp("clean") / "ws") as ws:
         report = ingest(ws, [corpus], batch_docs=BATCH)
-        assert report.documents == 30 and not report.skipped
+        assert report.documents == DOCS and not report.skipped
         return graph_snapshot(ws)
 
 
@@ -109,13 +113,13 @@ def _killed_and_resumed(ws: Workspace, corpus: Path, points: list[int]) -> list[
 
 def test_sigkill_at_three_points_then_resume_loses_nothing(corpus, clean_run, tmp_path, nlp):
     with Workspace(tmp_path / "ws") as ws:
-        at = _killed_and_resumed(ws, corpus, [3, 12, 21])
-        assert all(0 < n < 30 for n in at), at  # every kill landed mid-ingest
+        at = _killed_and_resumed(ws, corpus, [3, 9, 15])
+        assert all(0 < n < DOCS for n in at), at  # every kill landed mid-ingest
         got = graph_snapshot(ws)
         assert lost(clean_run, got) == {"entities": 0, "relations": 0, "evidence": 0}
         assert got == clean_run
         again = ingest(ws, [corpus], batch_docs=BATCH)
-        assert again.unchanged == 30 and graph_snapshot(ws) == clean_run
+        assert again.unchanged == DOCS and graph_snapshot(ws) == clean_run
         assert list(ws.catalog.graph_log(ws.store.identity, 0)) == []  # pruned once held
 
 
@@ -130,16 +134,16 @@ def test_sigkill_on_neo4j_then_resume_loses_nothing(
         f'[store]\nkind = "neo4j"\n[store.neo4j]\nuri = "{neo4j_server.uri}"\n', encoding="utf-8"
     )
     with Workspace(ws_dir) as ws:
-        at = _killed_and_resumed(ws, corpus, [6, 18])
-        assert all(0 < n < 30 for n in at), at
+        at = _killed_and_resumed(ws, corpus, [6, 12])
+        assert all(0 < n < DOCS for n in at), at
         got = graph_snapshot(ws)
         assert lost(clean_run, got) == {"entities": 0, "relations": 0, "evidence": 0}
         assert got == clean_run
 
 
 def test_second_ingest_is_refused_naming_the_running_job(corpus, tmp_path, nlp):
-    a_files = sorted(corpus.iterdir())[:18]
-    b_files = sorted(corpus.iterdir())[18:]
+    a_files = sorted(corpus.iterdir())[:12]
+    b_files = sorted(corpus.iterdir())[12:]
     with Workspace(tmp_path / "ws") as ws:
         a = jobs.submit(ws, "ingest", {"paths": [str(p) for p in a_files], "batch_docs": 2})
         _wait_for(lambda: ws.catalog.count("documents") >= 2)
@@ -154,3 +158,96 @@ def test_second_ingest_is_refused_naming_the_running_job(corpus, tmp_path, nlp):
         ingest(seq, a_files, batch_docs=2)
         ingest(seq, b_files, batch_docs=2)
         assert got == graph_snapshot(seq)
+
+
+class TcpProxy:
+    """A TCP forwarder to a real server that can be cut like a dead server (refused connections,
+    dropped sessions) and restored on the same port, so no second Neo4j has to start."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.port = 0
+        self.conns: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def start(self) -> TcpProxy:
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
+        self.listener.listen()
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the accept() of the listening thread
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for c in self.conns:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+            c.close()
+        self.conns = []
+
+
+@pytest.mark.neo4j
+def test_neo4j_gone_mid_ingest_fails_fast_then_resumes(
+    corpus, clean_run, tmp_path, neo4j_store, neo4j_server, monkeypatch
+):
+    """The store goes away after two batches: one line, no retry storm; back again, a re-run
+    writes the logged batch it missed and the rest, and the graph is the clean run's."""
+    from kgsynth.errors import StoreError
+
+    proxy = TcpProxy(int(neo4j_server.uri.rsplit(":", 1)[1])).start()
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_server.password)
+    ws_dir = tmp_path / "ws"
+    ws_dir.mkdir()
+    (ws_dir / "kgsynth.toml").write_text(
+        f'[store]\nkind = "neo4j"\n[store.neo4j]\nuri = "bolt://127.0.0.1:{proxy.port}"\n',
+        encoding="utf-8",
+    )
+    stopped: list[float] = []
+
+    def cut_after_two_batches(done: int, total: int) -> None:
+        if done >= 2 * BATCH and not stopped:
+            proxy.stop()
+            stopped.append(time.monotonic())
+
+    try:
+        with Workspace(ws_dir) as ws:
+            with pytest.raises(StoreError) as err:
+                ingest(ws, [corpus], batch_docs=BATCH, progress=cut_after_two_batches)
+            assert time.monotonic() - stopped[0] < 30 and "\n" not in str(err.value)
+            assert "unreachable" in str(err.value) and "next ingest" in str(err.value)
+            assert ws.catalog.count("documents") == 2 * BATCH  # the catalog holds the batch
+        proxy.start()  # the server is back, on the same address
+        with Workspace(ws_dir) as ws:
+            report = ingest(ws, [corpus], batch_docs=BATCH)
+            assert report.unchanged == 2 * BATCH and report.added == DOCS - 2 * BATCH
+            got = graph_snapshot(ws)
+        assert lost(clean_run, got) == {"entities": 0, "relations": 0, "evidence": 0}
+        assert got == clean_run
+    finally:
+        proxy.stop()

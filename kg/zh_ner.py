@@ -29,6 +29,8 @@ def word_set(text: str) -> frozenset[str]:
 
 JIAGU_TYPES = {"PER": "PERSON", "LOC": "GPE", "ORG": "ORG"}
 JIEBA_PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
+# jieba flags of common nouns, adjectives and verbs: no given name a tagger missed is one of these
+COMMON_WORD_FLAGS = frozenset({"n", "a", "an", "ad", "v", "vn", "d"})
 NAME_TYPES = frozenset({"PERSON", "GPE", "ORG"})
 # Words that end an organisation name; a name (or place) followed by one is one ORG.
 ORG_SUFFIXES = word_set(
@@ -74,8 +76,8 @@ SURNAMES = word_set(
 _NUM = r"[0-9零〇一二三四五六七八九十百千万亿两]"
 _CN_DIGITS = "零〇一二三四五六七八九十百千万亿两"
 _DATE = re.compile(
-    rf"(?:(?:公元)?{_NUM}{{2,4}}年(?:{_NUM}{{1,2}}月(?:{_NUM}{{1,3}}[日号])?)?"
-    rf"|{_NUM}{{1,2}}月{_NUM}{{1,3}}[日号]|{_NUM}{{2,4}}年代)"
+    rf"(?:{_NUM}{{2,4}}年代|(?:公元)?{_NUM}{{2,4}}年(?:{_NUM}{{1,2}}月(?:{_NUM}{{1,3}}[日号])?)?"
+    rf"|{_NUM}{{1,2}}月{_NUM}{{1,3}}[日号])"
 )
 _PERCENT = re.compile(r"(?:百分之[零〇一二三四五六七八九十百点]+|[0-9]+(?:\.[0-9]+)?%)")
 _MONEY = re.compile(
@@ -83,9 +85,11 @@ _MONEY = re.compile(
     rf"|{_NUM}+(?:万|亿)*(?:元|美元|欧元|英镑|日元|港元)"
 )
 _CARDINAL = re.compile(
-    rf"(?:[0-9]+(?:\.[0-9]+)?|{_NUM}+)(?:万|亿)?"
-    r"(?:人|名|个|家|座|所|辆|架|艘|吨|公里|千米|米|平方公里|公顷|亩|台|部|项|次|场|岁|种|件|户|位|余人)"
+    rf"(?:[0-9]+(?:\.[0-9]+)?|{_NUM}+)(?:多|余)?(?:万|亿)?"
+    r"(?:人次|人|名|个|家|座|所|辆|架|艘|吨|公里|千米|米|平方公里|公顷|亩|台|部|项|次|场|岁|种|件|户|位|余人)"
 )
+# Full-width digits, point and percent sign read as ASCII ones (one character each: offsets stay).
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 _NUMBER_PATTERNS = (
     ("DATE", _DATE),
     ("PERCENT", _PERCENT),
@@ -142,7 +146,10 @@ def _unknown_org(words: list[str], i: int) -> bool:
 def _fallback_person(word: str) -> bool:
     """A person jiagu missed: three characters of name shape (two-character words such as 文明 or
     阳光 carry jieba's person tag too often to trust it alone)."""
-    return len(word) >= 3 and looks_like_person(word)
+    if len(word) < 3 or not looks_like_person(word):
+        return False
+    given = word[2:] if word[:2] in SURNAMES else word[1:]
+    return jieba_flag(given) not in COMMON_WORD_FLAGS  # 高水平 is 高 + 水平 (a noun)
 
 
 def sentence_spans(sentence: str) -> list[Span]:
@@ -155,9 +162,10 @@ def sentence_spans(sentence: str) -> list[Span]:
     for s in names:
         taken[s.start : s.end] = [True] * (s.end - s.start)
     numbers = []
+    plain = sentence.translate(_HALF_WIDTH)
     for type_, pattern in _NUMBER_PATTERNS:
-        for m in pattern.finditer(sentence):
-            if type_ == "CARDINAL" and not _is_count(sentence, m.start(), m.group(0)):
+        for m in pattern.finditer(plain):
+            if type_ == "CARDINAL" and not _is_count(plain, m.start(), m.group(0)):
                 continue
             if not any(taken[m.start() : m.end()]):
                 numbers.append(Span(m.start(), m.end(), type_))
@@ -173,6 +181,7 @@ def _is_count(sentence: str, start: int, text: str) -> bool:
         or before.isdigit()
         or before in _CN_DIGITS
         or text[0] in "零〇"
+        or sentence[start + len(text) : start + len(text) + 2] in ("会议", "全会")  # 五次会议
     ):
         return False
     return not (text[0] == "一" and len(text) == 2)
@@ -290,7 +299,9 @@ def _person_part(text: str) -> str:
     for k in (3, 2, 4):
         name, rest = text[:k], text[k:]
         is_name = jieba_flag(name) in JIEBA_PERSON_FLAGS or looks_like_person(name)
-        if rest and is_name and (jieba_flag(rest) or rest in GENERIC):
+        # the rest must be a common word: 穆巴拉克 is not 穆巴 + 拉克 (a name piece) nor 穆巴拉 + 克
+        common = jieba_flag(rest) not in NAME_LIKE_FLAGS or rest in GENERIC
+        if len(rest) >= 2 and is_name and common:
             return name
     return text
 

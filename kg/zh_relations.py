@@ -26,7 +26,8 @@ AGENT = frozenset({PERSON, ORG, GPE})
 INSTITUTION = frozenset({ORG, GPE})
 PEOPLE = frozenset({PERSON, ORG})
 CLAUSE_BREAK = re.compile(r"[，,。；;！!？?：:、（(）)“”\"]")
-MAX_GAP = 16  # characters between a subject and its verb, or a verb and its object
+MAX_GAP = 16  # characters between a subject and its verb
+MAX_OBJECT_GAP = 8  # characters between a verb and its object (会见了美国总统克林顿)
 
 # Role words: "<place or organisation> <role> <person>" means the person holds that role there.
 ROLES = tuple(
@@ -162,7 +163,8 @@ def _nearest_before(sentence: str, spans: list[Span], at: int, types) -> Span | 
     for s in reversed(spans):
         if s.end <= at:
             gap = sentence[s.end : at]
-            if len(gap) > MAX_GAP or CLAUSE_BREAK.search(gap):
+            # 香港特区的终审权属于…: a span followed by 的 modifies the subject, it is not one
+            if len(gap) > MAX_GAP or CLAUSE_BREAK.search(gap) or "的" in gap:
                 return None
             if s.type in types:
                 return s
@@ -173,7 +175,7 @@ def _first_after(sentence: str, spans: list[Span], at: int, types) -> Span | Non
     for s in spans:
         if s.start >= at:
             gap = sentence[at : s.start]
-            if len(gap) > MAX_GAP or CLAUSE_BREAK.search(gap):
+            if len(gap) > MAX_OBJECT_GAP or CLAUSE_BREAK.search(gap):
                 return None
             if s.type in types:
                 return s

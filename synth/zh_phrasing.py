@@ -20,6 +20,8 @@ CO_PHRASES = {
     "合作": "开展了合作",
     "建交": "建立了外交关系",
 }
+# A co-verb's partner as a noun: 拉美的合作伙伴 (never 与与拉美开展了合作的地方 inside another 与-phrase).
+CO_PARTNERS = {"签署": "签约方", "会谈": "会谈对象", "合作": "合作伙伴", "建交": "建交国"}
 YU_STEMS = {"位于": "所在", "总部位于": "总部所在", "属于": "所属", "任职于": "任职"}
 PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
 KINDS = {
@@ -45,6 +47,8 @@ def form(predicate: str) -> str:
 
 def wh(type_: str, many: bool = False, count: bool = False, co: bool = False) -> str:
     """The question word for an answer of this type: 谁 / 哪里 / 何时 / 哪个机构 / 多少个…."""
+    if co and type_ not in KINDS:  # partners of mixed kinds: 哪些方, 多少方
+        return "多少方" if count else ("哪些方" if many else "哪一方")
     kind = KINDS.get(type_, "实体")
     if count:
         return "多少人" if type_ == "PERSON" else f"多少个{kind}"
@@ -105,7 +109,7 @@ def relative(start: str, predicate: str, forward: bool, type_: str) -> str:
     if shape == "role":
         return f"{start}的{predicate}" if not forward else f"{start}担任{predicate}的{kind}"
     if shape == "co":
-        return f"与{start}{CO_PHRASES[predicate]}的{kind}"
+        return f"{start}的{CO_PARTNERS[predicate]}"
     if shape == "yu":
         stem = YU_STEMS.get(predicate, predicate.removesuffix("于"))
         return f"{start}{stem}的{kind}" if forward else f"{predicate}{start}的{kind}"

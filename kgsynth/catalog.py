@@ -117,6 +117,7 @@ class Catalog:
     def __init__(self, path: Path | str):
         self.path = Path(path).absolute()
         self.read_only = False
+        self.unwritable: str | None = None  # "read-only" or "full": why the disk refuses writes
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -139,9 +140,10 @@ class Catalog:
             conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.OperationalError as e:
             conn.close()
-            if not self.path.exists() or os.access(self.path.parent, os.W_OK):
+            self.unwritable = _why_unwritable(self.path.parent)
+            if not self.path.exists() or self.unwritable is None:
                 raise self._error(e, "open") from e
-            return self._connect_read_only(e)
+            return self._connect_read_only(e)  # a read-only or full disk: reading still works
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
@@ -162,7 +164,9 @@ class Catalog:
     def _error(self, e: sqlite3.Error, doing: str = "write") -> WorkspaceError:
         """One line for what a user can fix: a read-only or full disk, a lock held too long."""
         code = getattr(e, "sqlite_errorcode", 0) & 0xFF
-        if code == SQLITE_FULL:
+        if code in (SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN):
+            self.unwritable = self.unwritable or _why_unwritable(self.path.parent)
+        if code == SQLITE_FULL or self.unwritable == "full":
             return WorkspaceError(
                 f"no space left on the disk holding {self.path} (mounted at "
                 f"{_mount_point(self.path)}); free some space and retry"
@@ -575,6 +579,17 @@ class Catalog:
 def _is_storage_error(e: sqlite3.Error) -> bool:
     code = getattr(e, "sqlite_errorcode", 0) & 0xFF
     return code in (SQLITE_BUSY, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN)
+
+
+def _why_unwritable(directory: Path) -> str | None:
+    """ "read-only" or "full" when the disk holding `directory` refuses writes, else None."""
+    if not os.access(directory, os.W_OK):
+        return "read-only"
+    try:
+        st = os.statvfs(directory)
+    except OSError:
+        return None
+    return "full" if st.f_bavail * st.f_frsize < 256 * 1024 else None
 
 
 def _mount_point(path: Path) -> Path:

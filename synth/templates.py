@@ -123,7 +123,7 @@ class TemplateLibrary:
     """The packaged templates plus the workspace's overrides, compiled once per (id, lang)."""
 
     def __init__(self, ws=None, user_dir: Path | None = None):
-        self.user_dir = user_dir or (ws.dir("templates") if ws is not None else None)
+        self.user_dir = user_dir or (ws.path / "templates" if ws is not None else None)
         self.env = BoundedSandbox(
             undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False
         )

@@ -60,7 +60,7 @@ class LabelingContext:
     seed: int = 0
     seed_texts: list[str] = field(default_factory=list)  # for LFs that read the words
     label_texts: list[str] = field(default_factory=list)  # "name: description" per label
-    pseudo: tuple | None = None  # (vectors, label indices, weights) from self-training
+    pseudo: tuple | None = None  # (selftrain_rows, label indices, weights) from self-training
     cache: dict = field(default_factory=dict)  # LFs may reuse each other's output
 
     @property
@@ -145,23 +145,54 @@ def _fit_predict(
     return probs
 
 
+LEX_SCALE = 0.5  # weight of the evaluative features beside a unit-length embedding
+
+
+def unit_features(ctx: LabelingContext) -> np.ndarray:
+    """The units' evaluative-language features (computed once per context)."""
+    from synth.polarity import feature_matrix
+
+    feats = ctx.cache.get("lexical_features")
+    if feats is None or len(feats) != ctx.n:
+        feats = ctx.cache["lexical_features"] = feature_matrix(ctx.texts)
+    return feats
+
+
+def selftrain_rows(ctx: LabelingContext) -> np.ndarray:
+    """What the self-trained classifier reads of each unit: its embedding and evaluative features."""
+    return np.hstack([ctx.vectors, LEX_SCALE * unit_features(ctx)])
+
+
 @LABELING_FUNCTIONS.register("selftrain")
 def lf_selftrain(ctx: LabelingContext) -> LFOutput:
-    """Logistic regression on the seeds (+ label descriptions and any pseudo-labeled units)."""
+    """Logistic regression on the seeds (+ label descriptions and any pseudo-labeled units), over
+    embeddings and evaluative features, so self-training can pick up whichever carries the labels."""
+    from synth.polarity import feature_matrix
+
     if "selftrain" in ctx.cache:
         return ctx.cache["selftrain"]
-    x = np.vstack([ctx.seed_vectors, ctx.label_vectors])
+    seed_feats = feature_matrix(ctx.seed_texts) if ctx.seed_texts else None
+    label_feats = feature_matrix(ctx.label_texts) if ctx.label_texts else None
+    x = np.vstack([_rows(ctx.seed_vectors, seed_feats), _rows(ctx.label_vectors, label_feats)])
     y = np.concatenate([np.asarray(ctx.seed_labels, dtype=int), np.arange(ctx.L)])
     w = np.concatenate([np.full(len(ctx.seed_labels), 2.0), np.full(ctx.L, 0.5)])
     if ctx.pseudo is not None and len(ctx.pseudo[0]):
-        vectors, labels, weights = ctx.pseudo
-        x = np.vstack([x, vectors])
+        rows, labels, weights = ctx.pseudo
+        x = np.vstack([x, rows])
         y = np.concatenate([y, labels])
         w = np.concatenate([w, weights])
-    probs = _fit_predict(x, y, w, ctx.vectors, ctx.L, ctx.seed)
+    probs = _fit_predict(x, y, w, selftrain_rows(ctx), ctx.L, ctx.seed)
     out = LFOutput("selftrain", probs, np.ones(ctx.n, dtype=bool))
     ctx.cache["selftrain"] = out
     return out
+
+
+def _rows(vectors: np.ndarray, feats: np.ndarray | None) -> np.ndarray:
+    from synth.polarity import FEATURES
+
+    if feats is None:
+        feats = np.zeros((len(vectors), len(FEATURES)), dtype=np.float32)
+    return np.hstack([vectors, LEX_SCALE * feats])
 
 
 @LABELING_FUNCTIONS.register("lexical")
@@ -177,9 +208,7 @@ def lf_lexical(ctx: LabelingContext) -> LFOutput:
     x = np.vstack([feature_matrix(ctx.seed_texts), feature_matrix(ctx.label_texts)])
     y = np.concatenate([np.asarray(ctx.seed_labels, dtype=int), np.arange(len(ctx.label_texts))])
     w = np.concatenate([np.ones(len(ctx.seed_texts)), np.full(len(ctx.label_texts), 0.5)])
-    units = ctx.cache.get("lexical_features")
-    if units is None or len(units) != ctx.n:
-        units = ctx.cache["lexical_features"] = feature_matrix(ctx.texts)
+    units = unit_features(ctx)
     scale = np.maximum(x.std(0), 0.05)
     probs = _fit_predict(x / scale, y, w, units / scale, ctx.L, ctx.seed, c=1.0)
     return LFOutput("lexical", probs, units[:, FEATURES.index("evaluative")] > 0)

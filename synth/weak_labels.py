@@ -30,6 +30,7 @@ from synth.labeling import (
     LabelingContext,
     LFOutput,
     combine_probs,
+    selftrain_rows,
 )
 
 HELD_OUT_LFS = ("description", "keyword", "knn", "selftrain", "lexical")
@@ -83,7 +84,7 @@ def label_units(
         pseudo = _pseudo_labels(probs, priors, excluded, ROUND_SHARES[min(r, 4) - 1])
         if not len(pseudo[0]):
             break
-        ctx.pseudo = (ctx.vectors[pseudo[0]], pseudo[1], pseudo[2])
+        ctx.pseudo = (selftrain_rows(ctx)[pseudo[0]], pseudo[1], pseudo[2])
         ctx.cache.pop("selftrain", None)
         outputs["selftrain"] = LABELING_FUNCTIONS.get("selftrain")(ctx)
         held["selftrain"] = _held_out(ctx, "selftrain", folds)

@@ -98,6 +98,7 @@ _NUMBER_PATTERNS = (
 )
 
 
+_NAME_END = re.compile(r"[,，、;；:：]")
 _EDGE_PUNCT = ",，.。、;；:：!！?？\"'“”‘’()（）[]【】《》『』「」 "
 
 
@@ -257,6 +258,11 @@ def _checked(words: list[str], start: int, type_: str) -> Span | None:
     text = "".join(words)
     lead = len(text) - len(text.lstrip(_EDGE_PUNCT))
     start, text = start + lead, text.strip(_EDGE_PUNCT)
+    # a name ends at a comma or enumeration mark, and before a number the tagger took along
+    # (伯尔纳·蒙吉奈,埃及 → 伯尔纳·蒙吉奈; 塞萨尔·加维里亚1997 → 塞萨尔·加维里亚)
+    text = _NAME_END.split(text, maxsplit=1)[0]
+    if type_ != "ORG":
+        text = text.rstrip("0123456789０１２３４５６７８９")
     if text in GENERIC or len(text) < 2 and type_ != "GPE":
         return None
     if type_ == "PERSON":

@@ -88,6 +88,8 @@ CO_VERBS: dict[str, str] = {
     "建交": "建交",
 }
 PARTNER_MARKS = ("与", "和", "同")
+# Words before a verb that make it a plan, a wish or a denial rather than something that happened.
+NOT_DONE = tuple(word_set("申请 准备 计划 拟 希望 要求 争取 将 将要 即将 未能 没有 没 不 未"))
 _VERB_PATTERN = re.compile("|".join(sorted(map(re.escape, VERBS), key=len, reverse=True)))
 _CO_PATTERN = re.compile("|".join(sorted(map(re.escape, CO_VERBS), key=len, reverse=True)))
 
@@ -140,6 +142,8 @@ def _role(text: str) -> str | None:
 
 def _verbs(sentence: str, spans: list[Span]):
     for m in _VERB_PATTERN.finditer(sentence):
+        if sentence[: m.start()].endswith(NOT_DONE):
+            continue  # 申请加入, 将访问, 没有会见: not (yet) a fact
         verb = VERBS[m.group(0)]
         subj = _nearest_before(sentence, spans, m.start(), verb.subjects)
         obj = _first_after(sentence, spans, m.end(), verb.objects)

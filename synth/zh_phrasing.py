@@ -47,7 +47,7 @@ def form(predicate: str) -> str:
 
 def wh(type_: str, many: bool = False, count: bool = False, co: bool = False) -> str:
     """The question word for an answer of this type: 谁 / 哪里 / 何时 / 哪个机构 / 多少个…."""
-    if co and type_ not in KINDS:  # partners of mixed kinds: 哪些方, 多少方
+    if type_ not in KINDS and (co or many or count):  # of mixed kinds: 哪些方, 多少方
         return "多少方" if count else ("哪些方" if many else "哪一方")
     kind = KINDS.get(type_, "实体")
     if count:

@@ -15,7 +15,9 @@ from kgsynth.text import in_language, to_simplified
 from kgsynth.types import Chunk
 from kgsynth.workspace import Workspace
 from synth import zh_phrasing as zh
+from synth.annotate import annotate
 from synth.classify import build_classification
+from synth.clean import clean
 from synth.export import export
 from synth.qa import build_qa
 from synth.schema import LabelSchema, LabelSpec
@@ -171,8 +173,14 @@ def test_chinese_corpus_from_ingest_to_export(tmp_path):
         labeled = ws.catalog.examples(cls.id)
         assert {e.label for e in labeled} == {"外交", "企业"}
         assert all(e.lang == "zh" for e in labeled)
-        cls_out = export(ws, cls.id, format="classification-jsonl", out=tmp_path / "cls")
-        assert sum(cls_out.counts.values()) == len(labeled)
+        # weak labels combined, then cleaned: near-duplicates by jieba words, Chinese PII scrubbed
+        annotated = annotate(ws, cls.id, method="label_model")
+        filters = ["normalize", "exact_dedup", "near_dedup", "pii"]
+        cleaned = clean(ws, annotated.id, filters=filters).version
+        kept = ws.catalog.examples(cleaned.id)
+        assert kept and all(e.label in {"外交", "企业"} and e.lang == "zh" for e in kept)
+        cls_out = export(ws, cleaned.id, format="classification-jsonl", out=tmp_path / "cls")
+        assert sum(cls_out.counts.values()) == len(kept)
 
         out = export(ws, version.id, format="sharegpt", out=tmp_path / "export")
         assert sum(out.counts.values()) == len(examples)
@@ -230,3 +238,31 @@ def test_place_abbreviations_of_news_text():
     found = spans("美德是中亚各国人民的传统。")
     assert "美" not in found and "德" not in found
     assert spans("亚太地区经济增长。").get("亚太") == "GPE"
+
+
+def test_nested_partner_reads_as_a_noun():
+    """A co-verb hop inside another 与-phrase becomes the partner noun (no 与与…)."""
+    hops = [
+        {"predicate": "合作", "forward": False, "type": "GPE"},
+        {"predicate": "签署", "forward": False, "type": "PERSON"},
+    ]
+    assert zh.ask_chain("拉美", hops, "PERSON") == "谁与拉美的合作伙伴签署了协议"
+    assert zh.ask_object("中国", "合作", "", count=True) == "中国与多少方开展了合作"
+
+
+def test_full_width_numbers_decades_and_ordinal_sessions():
+    found = spans(
+        "约开支1128．4万元，增长９．６％；二十多万次；483人次；50年代；八届人大五次会议。"
+    )
+    assert found["1128．4万元"] == "MONEY" and found["９．６％"] == "PERCENT"
+    assert found["二十多万次"] == "CARDINAL" and found["483人次"] == "CARDINAL"
+    assert found["50年代"] == "DATE" and "五次" not in found
+
+
+def test_names_end_at_commas_and_numbers_and_plans_are_no_facts():
+    from kg.zh_ner import _checked
+
+    assert _checked(["伯尔", "纳", "·", "蒙", "吉", "奈", ",", "埃及"], 0, "PERSON").end == 7
+    assert _checked(["塞萨尔", "·", "加维里亚", "1997"], 0, "PERSON").end == 8
+    sentence = "东盟国家申请加入世界贸易组织，江泽民将访问美国。"
+    assert list(relations(sentence, sentence_spans(sentence))) == []

@@ -201,6 +201,8 @@ class LoadFiles(Work):
     """Parses files into their documents (a Skipped with the reason; None for a file this worker
     cannot see, which the driver then parses)."""
 
+    local_below = 500  # text files parse in a millisecond or two
+
     def __init__(self, options: dict):
         self.options = options
 

@@ -22,7 +22,7 @@ from kgsynth.text import has_cjk
 
 BATCH_SIZE = 16
 PROGRESS_STEPS = 20  # engine batches per call at least, so progress moves
-ENGINE_MIN_TEXTS = 256  # fewer texts are embedded in this process (a cluster call costs more)
+ENGINE_MIN_TEXTS = 256  # fewer texts are embedded in the driver (a cluster call costs more)
 
 
 def default_encoder_path() -> str:
@@ -153,6 +153,8 @@ def _load_e5() -> E5Embedder:
 class EncodeTexts(Work):
     """Embeds a batch of texts with the shared encoder, loaded once per worker."""
 
+    local_below = ENGINE_MIN_TEXTS
+
     def __init__(self, model_path: str | None = None, lang: str | None = None):
         self.model_path = model_path
         self.lang = lang
@@ -179,7 +181,7 @@ def encode_on(
     if not texts:
         return np.zeros((0, shared_embedder(model_path).dim), dtype=np.float32)
     lang = None if model_path else texts_lang(texts)
-    engine = engine if engine is not None and len(texts) >= ENGINE_MIN_TEXTS else LocalEngine(None)
+    engine = engine or LocalEngine(None)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     want = min(engine.task_size(len(texts)), math.ceil(len(texts) / PROGRESS_STEPS))
     size = math.ceil(want / BATCH_SIZE) * BATCH_SIZE

@@ -32,6 +32,9 @@ class Work(ABC):
     """
 
     num_cpus: float = 1.0  # CPUs one Ray worker of this work reserves
+    # A call with fewer items runs in the driver even on a cluster: launching a pipeline (actors
+    # starting, models loading) costs seconds, more than cheap work on a few items.
+    local_below: int = 0
 
     def setup(self, ws: Any) -> None:
         """Load what every batch needs (a model, a pipeline). `ws` is the workspace (local engine)

@@ -20,7 +20,17 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from kgsynth.engine import ENGINES, Batch, Engine, Progress, Work, WorkerView, batched, run_batch
+from kgsynth.engine import (
+    ENGINES,
+    Batch,
+    Engine,
+    LocalEngine,
+    Progress,
+    Work,
+    WorkerView,
+    batched,
+    run_batch,
+)
 from kgsynth.errors import EngineError, require
 
 # Passed from the driver to the workers: offline model loading must hold on every node.
@@ -37,6 +47,7 @@ class RayEngine(Engine):
         super().__init__(ws)
         self._ray = None
         self._started_here = False
+        self.small_work_here = True  # False: every call goes to the cluster (tests)
 
     # ------------------------------------------------------------ the cluster
 
@@ -97,6 +108,11 @@ class RayEngine(Engine):
     def batches(
         self, work: Work, items: Sequence, *, batch_size: int, progress: Progress | None = None
     ) -> Iterator[Batch]:
+        if self.small_work_here and len(items) < work.local_below:
+            yield from LocalEngine(self.ws).batches(
+                work, items, batch_size=batch_size, progress=progress
+            )
+            return
         parts = batched(items, batch_size)
         if not parts:
             return

@@ -101,8 +101,7 @@ def test_cli_global_options_reach_the_workspace(tmp_path, monkeypatch):
     ws.close()
 
 
-def test_embeddings_cut_into_batches_are_bit_identical(tmp_path, monkeypatch):
-    monkeypatch.setattr("kgsynth.embeddings.ENGINE_MIN_TEXTS", 0)  # a few texts, many batches
+def test_embeddings_cut_into_batches_are_bit_identical(tmp_path):
     texts = [
         p.read_text(encoding="utf-8", errors="replace")[: 40 + 9 * i]
         for i, (p, _) in enumerate(bbc_files(8))

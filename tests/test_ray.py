@@ -73,6 +73,7 @@ def test_two_ray_nodes_give_the_local_results(tmp_path, ray_cluster):
         nodes = ws.engine.map(NodeOfItem(), list(range(8)), batch_size=1)
         context.wait_for_min_actors_s = -1
         assert len(set(nodes)) == ray_cluster.nodes == 2, "batches ran on both nodes"
+        ws.engine.small_work_here = False  # every stage's work on the cluster, however small
         ws.config.datasets.shard_min_examples = 1
         remote = qa_pipeline(ws, docs, tmp_path / "ray-export")
         assert graph_digest(ws) == local_graph
@@ -125,6 +126,7 @@ def test_cli_ingest_classification_and_model_generation_on_ray_match_local(
         local_text = [c.text for c in gen.generate(prompts)]
     with open_workspace(tmp_path / "ray", engine="ray", ray_address=ray_cluster.address) as ws:
         assert graph_digest(ws) == local_graph
+        ws.engine.small_work_here = False
         remote = classify_pipeline(ws, tmp_path, tmp_path / "ray-export")
         gen = make_generator(ws, "transformers", temperature=0.0, batch_size=1)
         completions = gen.generate(prompts)  # the workspace's own cache: generated on Ray

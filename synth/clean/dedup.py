@@ -110,6 +110,8 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 class Sketch(Work):
     """Each text's shingle hashes and MinHash signature, as engine work."""
 
+    local_below = 10_000  # a fraction of a millisecond per text
+
     def __init__(self, ngram: int, num_perm: int, lang: str):
         self.ngram, self.num_perm, self.lang = ngram, num_perm, lang
 

@@ -46,6 +46,9 @@ class TrainResult(BaseModel):
         return self.out
 
 
+LARGE_VOCAB = 100_000  # word embeddings of an encoder with more rows stay frozen
+
+
 def default_encoder(texts: list[str] | None = None) -> str:
     """The encoder for the texts' language: all-MiniLM-L6-v2, or multilingual-e5-small for Chinese."""
     from kgsynth.embeddings import encoder_path, texts_lang
@@ -183,6 +186,11 @@ def train_classifier(
         label2id=label2id,
         id2label={i: lab for lab, i in label2id.items()},
     )
+    if net.config.vocab_size > LARGE_VOCAB:
+        # A multilingual vocabulary (250k rows): a few thousand examples barely move its rows, and
+        # updating them would cost most of every optimizer step. The encoder layers still train.
+        net.get_input_embeddings().weight.requires_grad_(False)
+    frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
     pad_id = tok.pad_token_id or 0
 
     def encode(rows: list[tuple[str, str]]) -> tuple[list[list[int]], list[int]]:
@@ -219,7 +227,7 @@ def train_classifier(
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=False)
         if ck["fingerprint"] == fingerprint:
-            net.load_state_dict(ck["model"])
+            net.load_state_dict(ck["model"], strict=not frozen)
             optim.load_state_dict(ck["optimizer"])
             sched.load_state_dict(ck["scheduler"])
             torch.set_rng_state(ck["torch_rng"])
@@ -233,7 +241,8 @@ def train_classifier(
         _atomic_torch_save(
             {
                 "fingerprint": fingerprint,
-                "model": net.state_dict(),
+                # frozen weights are the pretrained ones: a resume reloads them from the encoder
+                "model": {k: v for k, v in net.state_dict().items() if k not in frozen},
                 "optimizer": optim.state_dict(),
                 "scheduler": sched.state_dict(),
                 "torch_rng": torch.get_rng_state(),
@@ -278,8 +287,9 @@ def train_classifier(
         say(f"epoch {epoch + 1} train_loss {train_loss:.4f} dev_macro_f1 {f1:.4f}")
         if not dev_ids or f1 > state["best_f1"]:  # no dev set: the last epoch is the model
             state |= {"best_f1": f1, "best_epoch": epoch + 1, "bad_epochs": 0}
-            net.save_pretrained(out)
-            tok.save_pretrained(out)
+            if dev_ids or epoch + 1 == epochs:  # without a dev set only the last one is kept
+                net.save_pretrained(out)
+                tok.save_pretrained(out)
         else:
             state["bad_epochs"] += 1
             stopped = state["bad_epochs"] >= patience

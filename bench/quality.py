@@ -204,7 +204,7 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
         seed=draw,
         name=f"bench-k{ctx['k']}-d{draw}",
     )
-    built = ws.catalog.examples(version.id)
+    built, built_stats = ws.catalog.examples(version.id), version.stats
     steps = ["build"]
     if not args.no_annotate:
         version = _annotate(ws, version, steps)
@@ -226,18 +226,10 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
         "pool_label_accuracy": _accuracy(pool_pairs, gold),
         "seedclf_pool_accuracy": _seed_classifier_accuracy(labeled, gold),
         "label_precision": _per_label_precision(built, gold),
-        "labeling": version.stats.get("labeling") or built_stats(ws, version),
-        "abstained": built_stats(ws, version, "abstained"),
+        "labeling": built_stats.get("labeling"),
+        "abstained": built_stats.get("abstained"),
     }
     return [(e.input, e.label) for e in examples if e.label], info
-
-
-def built_stats(ws, version, key: str = "labeling"):
-    """A stat of the build step (the first version of the chain)."""
-    v = ws.catalog.dataset(version.id)
-    while v.parent_id:
-        v = ws.catalog.dataset(v.parent_id)
-    return v.stats.get(key)
 
 
 def _seed_classifier_accuracy(labeled, gold: dict[str, str]) -> float | None:

@@ -17,7 +17,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kgsynth.squad import QAExample, load_squad, to_columns
+from kgsynth.squad import QAExample, load_squad
 
 CACHE = Path.home() / ".cache" / "kgsynth-bench"
 SDIST = "bigbench-1.0.0.tar.gz"
@@ -116,25 +116,38 @@ def write_jsonl(rows: list[dict], path: Path) -> Path:
     return path
 
 
-def save_pairs(pairs: list[QAExample], path: Path) -> Path:
-    """Pairs as gzipped JSONL in the Hugging Face QA columns (contexts repeat: gzip folds them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        for p in pairs:
-            f.write(json.dumps(to_columns(p), ensure_ascii=False) + "\n")
-    return path
+class SetStore:
+    """Training and test sets saved side by side, every context stored once (they repeat across
+    arms and draws): ``contexts.jsonl.gz`` plus one gzipped JSONL of pairs per set."""
 
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._index: dict[str, int] = {}
+        self._contexts: list[str] = []
+        path = folder / "contexts.jsonl.gz"
+        if path.exists():
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                self._contexts = [json.loads(line) for line in f]
+            self._index = {c: i for i, c in enumerate(self._contexts)}
 
-def load_pairs(path: Path) -> list[QAExample]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return [
-        QAExample(
-            r["id"],
-            r["context"],
-            r["question"],
-            list(zip(r["answers"]["text"], r["answers"]["answer_start"], strict=True)),
-            r.get("title", ""),
-        )
-        for r in rows
-    ]
+    def save(self, name: str, pairs: list[QAExample]) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.jsonl.gz"
+        with gzip.open(path, "wt", encoding="utf-8") as f:
+            for p in pairs:
+                ctx = self._index.setdefault(p.context, len(self._contexts))
+                if ctx == len(self._contexts):
+                    self._contexts.append(p.context)
+                row = {"id": p.id, "c": ctx, "q": p.question, "a": p.answers, "t": p.title}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        with gzip.open(self.folder / "contexts.jsonl.gz", "wt", encoding="utf-8") as f:
+            f.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in self._contexts)
+        return path
+
+    def load(self, name: str) -> list[QAExample]:
+        with gzip.open(self.folder / f"{name}.jsonl.gz", "rt", encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        return [
+            QAExample(r["id"], self._contexts[r["c"]], r["q"], [tuple(a) for a in r["a"]], r["t"])
+            for r in rows
+        ]

@@ -48,12 +48,11 @@ from bench.qa_cloze import cloze_pairs  # noqa: E402
 from bench.qa_data import (  # noqa: E402
     DEV_FILES,
     Halves,
+    SetStore,
     articles,
     fetch,
     gold_sample,
     halves,
-    load_pairs,
-    save_pairs,
     target_documents,
     write_jsonl,
 )
@@ -232,15 +231,14 @@ def build_sets(args, sets: Path) -> dict:
         f" test questions {len(test)}",
         flush=True,
     )
-    save_pairs(test, sets / "test.jsonl.gz")
+    store = SetStore(sets)
+    store.save("test", test)
     cache: dict = {}
     built: dict[str, float] = {}
     for arm in args.arms:
         started = time.perf_counter()
         for draw in range(args.draws):
-            save_pairs(
-                arm_pairs(arm, args, h, workdir, draw, cache), sets / f"{arm}-{draw}.jsonl.gz"
-            )
+            store.save(f"{arm}-{draw}", arm_pairs(arm, args, h, workdir, draw, cache))
         built[arm] = round((time.perf_counter() - started) / args.draws, 1)
     info = {
         "data": str(path),
@@ -258,17 +256,17 @@ def build_sets(args, sets: Path) -> dict:
 def train_sets(args, sets: Path) -> dict:
     """Train and score the reader on every saved set; the report files."""
     info = json.loads((sets / "info.json").read_text(encoding="utf-8"))
-    test = load_pairs(sets / "test.jsonl.gz")
+    store = SetStore(sets)
+    test = store.load("test")
     runs: dict[str, list[dict]] = {}
     first: dict[str, list] = {}
     order = [a for a in ("gold", "cloze", "kgsynth", "kgsynth-model") if a in info["arms"]]
     for arm in order:
         for draw in range(info["draws"]):
-            pairs = load_pairs(sets / f"{arm}-{draw}.jsonl.gz")
+            pairs = store.load(f"{arm}-{draw}")
             first.setdefault(arm, pairs)
-            run = train_and_score(
-                pairs, test, args, draw, args.out / "work" / f"reader-{arm}-{draw}"
-            )
+            readers = args.workdir or args.out / "work"
+            run = train_and_score(pairs, test, args, draw, readers / f"reader-{arm}-{draw}")
             run |= {"n_train": len(pairs), "build_s": info["build_s"].get(arm, 0.0)}
             runs.setdefault(arm, []).append(run)
             print(

@@ -31,12 +31,14 @@ def windows(tok, examples: list[QAExample], max_length: int, stride: int) -> lis
     """Tokenized question/context windows with the first answer's token positions."""
     if not examples:
         return []
+    questions = [_clipped(tok, e.question.strip(), max_length // 3) for e in examples]
+    longest = max(len(tok(q, add_special_tokens=False)["input_ids"]) for q in questions)
     enc = tok(
-        [e.question.strip() for e in examples],
+        questions,
         [e.context for e in examples],
         truncation="only_second",
         max_length=max_length,
-        stride=stride,
+        stride=max(1, min(stride, (max_length - longest - 3) // 2)),
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
     )
@@ -53,6 +55,14 @@ def windows(tok, examples: list[QAExample], max_length: int, stride: int) -> lis
             w.start, w.end = _answer_tokens(offsets, char_start, char_start + len(text))
         out.append(w)
     return out
+
+
+def _clipped(tok, question: str, limit: int) -> str:
+    """A question cut to `limit` tokens (so every window keeps room for its context)."""
+    enc = tok(question, add_special_tokens=False, return_offsets_mapping=True)
+    if len(enc["input_ids"]) <= limit:
+        return question
+    return question[: enc["offset_mapping"][limit - 1][1]]
 
 
 def _answer_tokens(offsets, start: int, end: int) -> tuple[int, int]:

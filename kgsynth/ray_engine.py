@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import pickle
+import socket
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -79,10 +80,12 @@ class RayEngine(Engine):
             options |= {"num_cpus": cfg.num_cpus, "include_dashboard": False}
         address = None if cfg.address == "local" else cfg.address
         try:
+            _probe(cfg.address)
             ray.init(address=address, **options)
-        except (ConnectionError, RuntimeError, ValueError) as e:
+        except (ConnectionError, RuntimeError, ValueError, OSError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
             raise EngineError(
-                f"cannot reach the Ray cluster at {cfg.address!r} ({e}); start one with"
+                f"cannot reach the Ray cluster at {cfg.address!r} ({reason}); start one with"
                 " `ray start --head`, or set [ray] address, $KGSYNTH_RAY_ADDRESS or --ray-address"
             ) from e
 
@@ -128,6 +131,15 @@ class RayEngine(Engine):
             num_cpus=work.num_cpus,
         )
         yield from _in_order(ray, dataset.iter_rows(), parts, progress)
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Fail fast when nothing listens at a "host:port" address (ray.init would retry forever)."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return
+    with socket.create_connection((host, int(port)), timeout=timeout):
+        pass
 
 
 def _dumps(work: Work) -> bytes:

@@ -197,3 +197,17 @@ def test_files_parsed_on_engine_workers_give_local_documents_and_skips(tmp_path)
     with pytest.raises(InputError, match="notes.xyz: unsupported file type"):
         list(_loaded(ws, files, max_mb=50.0, on_error="raise"))
     ws.close()
+
+
+def test_an_unreachable_ray_cluster_is_one_line_and_a_nonzero_exit(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.fixtures.ray_cluster import free_port
+
+    (tmp_path / "a.txt").write_text("Siemens opened a plant in Berlin.")
+    cmd = [sys.executable, "-c", "from kgsynth.app.cli import main; main()", "-w", str(tmp_path)]
+    cmd += ["--engine", "ray", "--ray-address", f"127.0.0.1:{free_port()}", "ingest", "a.txt"]
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1].startswith("error: cannot reach the Ray cluster")

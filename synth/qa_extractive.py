@@ -158,7 +158,7 @@ def _graph_spans(doc, sent, entities: list[Entity]) -> dict[tuple[int, int], str
     """Token spans in `sent` where a graph entity's name or alias occurs → the entity id."""
     text, base = sent.text, sent.start_char
     found: dict[tuple[int, int], str] = {}
-    for e in entities:
+    for e in sorted(entities, key=lambda e: -e.mentions):  # the best-attested reading first
         for form in {e.name, *e.aliases}:
             start = text.find(form) if len(form) > 1 else -1
             while start >= 0:

@@ -31,7 +31,8 @@ LEADING_DROP = frozenset({"advmod", "advcl", "prep", "npadvmod", "ccomp"})  # mo
 TIME_TYPES = frozenset({"DATE", "TIME"})
 PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
 PLACE_PREPS = frozenset({"in", "at", "near", "inside", "outside", "within"})
-TIME_PREPS = frozenset({"in", "on", "at", "during", "since", "by", "until", "before", "after"})
+MOTION_PREPS = frozenset({"from", "to", "into", "across", "through", "throughout", "around"})
+TIME_WH = {"in": "when", "on": "when", "at": "when", "during": "when", "since": "since when"}
 WHO_TYPES = frozenset({"PERSON"})
 NUMBER_WH = {"MONEY": "how much", "PERCENT": "what percentage", "TIME": "what time"}
 MAX_ANSWER_TOKENS = 12
@@ -132,7 +133,8 @@ def answer_spans(
     for chunk in sent.noun_chunks:
         a, b = _trim(chunk.start, _of_phrase_end(chunk), sent.doc)
         inside = any(e.start <= a and b <= e.end for e in out.values())
-        if a < b and not inside and chunk.root.pos_ in ("NOUN", "PROPN"):
+        named = any(c.dep_ == "appos" and c.pos_ == "PROPN" for c in chunk.root.children)
+        if a < b and not inside and not named and chunk.root.pos_ in ("NOUN", "PROPN"):
             out[(a, b)] = AnswerSpan(a, b, types.get((a, b), "NP"), kinds.get((a, b)))
     return sorted(out.values(), key=lambda s: (s.start, s.end))
 
@@ -158,6 +160,8 @@ def ask(sent, span: AnswerSpan) -> Question | None:
     role = head
     while role.dep_ == "appos":
         role = role.head  # "the champion, Denver Broncos": the answer fills the noun's role
+    if role is not head and role.pos_ == "PROPN":
+        return None  # "Santa Clara, California": the name it stands beside is the answer
     if not _whole(doc, span, head, role):
         return None
     verb = role.head
@@ -229,16 +233,18 @@ def relative_clause(sent, span: AnswerSpan, who: bool = False) -> str | None:
 # ---------------------------------------------------------------- rules
 
 
-def _subject(verb, role, span):
+def _subject(verb, role, span, plural: bool = False):
     auxes = [t for t in verb.children if t.dep_ in ("aux", "auxpass", "neg") and t.i < verb.i]
     if not auxes and verb.tag_ not in DO:
         return None  # "with leader X claiming ...": no finite verb to ask with
-    if auxes and auxes[0].lower_ in DO.values():
-        return None  # emphatic "X did receive": "Who did receive" is not a question
+    if auxes and (auxes[0].lower_ in DO.values() or auxes[0].tag_ == "TO"):
+        return None  # emphatic "X did receive", infinitive "to revert": no question reads well
     rest = _render(_clause(verb, exclude={role.i}))
     words = [t.lower_ for t in auxes] + [verb.text]
     first = words[0]
-    if first in THIRD_PERSON:
+    if plural:
+        pass  # "How many freedoms were thought ..."
+    elif first in THIRD_PERSON:
         words[0] = THIRD_PERSON[first]  # "Who was", "Who has"
     elif not auxes and verb.tag_ == "VBP":
         words[0] = _third_person(first)  # "Who plays"
@@ -267,37 +273,45 @@ def _adjunct(verb, prep, span):
     if _lemma(verb) == "be":
         return None  # "For X, the main disappointment was Y": no question reads well
     p = prep.lower_
-    if span.type in TIME_TYPES and p in TIME_PREPS:
-        return _inverted(verb, "when", exclude={prep.i}, rule="adjunct")
+    pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+    if span.type in TIME_TYPES:
+        wh = TIME_WH.get(p)
+        return _inverted(verb, wh, exclude={prep.i}, rule="adjunct") if wh else None
     if span.type in PLACE_TYPES and p in PLACE_PREPS:
         return _inverted(verb, "where", exclude={prep.i}, rule="adjunct")
-    if span.type in TIME_TYPES | PLACE_TYPES | {"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}:
-        return None  # "for 24 years", "from Paris": no wh-word says it well enough
-    pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+    if span.type in PLACE_TYPES and p in MOTION_PREPS and pobj is not None:
+        return _inverted(verb, "where", exclude={pobj.i}, rule="adjunct")  # "Where ... from?"
+    if span.type in PLACE_TYPES | {"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}:
+        return None  # "for 24 years", "by 5 percent": no wh-word says it well enough
     wh = "who" if span.type in WHO_TYPES else "what"
-    built = _inverted(verb, wh, exclude={pobj.i} if pobj is not None else {prep.i}, rule="adjunct")
-    return built
+    return _inverted(verb, wh, exclude={pobj.i} if pobj is not None else {prep.i}, rule="adjunct")
 
 
 def _count(span, number):
-    """'5,000 students' as the subject or object of a verb → 'How many students ...'."""
+    """'5,000 students' as the subject, object or prepositional object of a verb → 'How many
+    students ...' ('In how many countries ...')."""
     noun = number.head
     if span.type not in ("CARDINAL", "QUANTITY") or noun.pos_ != "NOUN" or noun.i < span.start:
         return None
-    verb = noun.head
-    if not (_is_verb(verb) and _askable(verb)):
-        return None
     words = [t for t in noun.lefts if t.i >= span.end and t.dep_ in ("amod", "compound")]
     wh = "how many " + _render([*words, noun])
+    head = noun.head
+    if noun.dep_ == "pobj" and head.dep_ == "prep" and _is_verb(head.head):
+        verb = head.head
+        if not _askable(verb) or _lemma(verb) == "be":
+            return None
+        return _inverted(verb, f"{head.lower_} {wh}", exclude={head.i}, rule="count")
+    if not (_is_verb(head) and _askable(head)):
+        return None
     if noun.dep_ in SUBJECT_DEPS:
-        built = _subject(verb, noun, AnswerSpan(span.start, span.end, "COUNT"))
+        built = _subject(head, noun, AnswerSpan(span.start, span.end, "COUNT"), plural=True)
         return (
             (built[0].replace("What ", wh[:1].upper() + wh[1:] + " ", 1), "count")
             if built
             else None
         )
     if noun.dep_ in OBJECT_DEPS:
-        return _inverted(verb, wh, exclude={noun.i}, rule="count")
+        return _inverted(head, wh, exclude={noun.i}, rule="count")
     return None
 
 
@@ -336,7 +350,7 @@ def _clause(verb, exclude: set[int]) -> list:
             continue
         if child.dep_ in ("aux", "auxpass", "neg") and child.i < verb.i:
             continue
-        if child.dep_ in SUBJECT_DEPS:
+        if child.dep_ in SUBJECT_DEPS or _filler(child):
             continue
         if child.i < verb.i and child.dep_ in LEADING_DROP:
             if child.dep_ in ("prep", "npadvmod") and not _has(child, exclude):
@@ -368,10 +382,23 @@ def _clauses(token) -> set[int]:
     return out
 
 
+def _filler(token) -> bool:
+    """A one-word adverb ("also", "still", "later", "frequently"): questions leave them out."""
+    return (
+        token.dep_ == "advmod"
+        and token.pos_ == "ADV"
+        and token.n_lefts + token.n_rights == 0
+        and token.lower_ not in ("not", "never", "n't")
+    )
+
+
 def _subtree(token) -> list:
-    """The token's subtree without parentheses and their contents."""
+    """The token's subtree without parentheses, appositions and their contents."""
     out, depth = [], 0
+    skip = {t.i for c in token.subtree if c.dep_ == "appos" for t in c.subtree}
     for t in token.subtree:
+        if t.i in skip:
+            continue
         if t.text in ("(", "["):
             depth += 1
         elif t.text in (")", "]"):

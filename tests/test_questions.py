@@ -40,12 +40,14 @@ def test_counts_and_passives(asked):
 
 def test_leading_adjuncts_move_to_the_end_and_prepositions_strand(asked):
     q = asked("In May 2008 the cinema relocated to the Old Town Hall, Gateshead.")
-    assert q["May 2008"] == "When did the cinema relocate to the Old Town Hall, Gateshead?"
+    assert q["May 2008"] == "When did the cinema relocate to the Old Town Hall?"  # no apposition
     assert q["Old Town Hall, Gateshead"] == "What did the cinema relocate to in May 2008?"
 
 
 def test_subject_questions_keep_the_rest_of_the_clause(asked):
-    q = asked("Jon Culshaw frequently impersonates the Fourth Doctor in the BBC Dead Ringers series.")
+    q = asked(
+        "Jon Culshaw frequently impersonates the Fourth Doctor in the BBC Dead Ringers series."
+    )
     assert q["Jon Culshaw"] == "Who impersonates the Fourth Doctor in the BBC Dead Ringers series?"
 
 
@@ -54,3 +56,12 @@ def test_no_question_where_it_would_need_a_context_it_does_not_give(asked):
     q = asked("Imperialism and colonialism both dictate the political advantage over a land.")
     assert "Imperialism" not in q  # half of a coordinated subject is half an answer
     assert all("?" in text and text.count("?") == 1 for text in q.values())
+
+
+def test_counts_in_prepositional_phrases_and_motion_places(asked):
+    assert asked("The firm sold cars in 12 countries.")["12"] == (
+        "In how many countries did the firm sell cars?"
+    )
+    q = asked("Tesla, the famous inventor, moved to New York in 1884.")
+    assert q["New York"] == "Where did Tesla move to in 1884?"  # no apposition, stranded "to"
+    assert q["1884"] == "When did Tesla move to New York?"

@@ -55,6 +55,7 @@ HTML_BLOCKS = frozenset(
     }
 )
 HTML_HIDDEN = frozenset({"script", "style", "noscript", "template", "head"})
+MAX_DOC_CHARS = 1_000_000  # a longer text is ingested as parts of at most this many characters
 # pypdf logs each oddity of a broken PDF; the file's one skip reason says what matters.
 logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
@@ -83,6 +84,52 @@ def loader(*suffixes: str) -> Callable[[Loader], Loader]:
     return decorator
 
 
+def make_documents(
+    source: str, text: str, *, title: str = "", metadata: dict | None = None
+) -> list[Document]:
+    """The Document of a text, or for a text over MAX_DOC_CHARS its parts (``source#part2``, cut
+    at a paragraph or sentence end): a part is a unit of ingest progress, memory and parallel work,
+    so a 50 MB single-line file ingests part by part instead of as one opaque step."""
+    text = normalize_text(scrub(text))
+    parts = split_text(text, MAX_DOC_CHARS)
+    if len(parts) <= 1:
+        return [make_document(source, text, title=title, metadata=metadata)]
+    title = title or _first_line(text)
+    return [
+        make_document(
+            f"{source}#part{i}",
+            part,
+            title=f"{title} (part {i} of {len(parts)})",
+            metadata={**(metadata or {}), "part": i, "parts": len(parts)},
+        )
+        for i, part in enumerate(parts, start=1)
+    ]
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, each ending at a paragraph break, else a
+    sentence end, else a space, in the second half of the piece (else a hard cut)."""
+    parts: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        end, half = start + limit, start + limit // 2
+        cut = text.rfind("\n\n", half, end)
+        if cut < 0:
+            cut = max(text.rfind(". ", half, end), text.rfind("。", half, end))
+            cut = cut + 1 if cut >= 0 else text.rfind(" ", half, end)
+        if cut <= start:
+            cut = end
+        parts.append(text[start:cut].strip())
+        start = cut
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _first_line(text: str) -> str:
+    first = text.split("\n", 1)[0].strip()
+    return first if len(first) <= 200 else first[:200]
+
+
 def make_document(
     source: str, text: str, *, title: str = "", metadata: dict | None = None
 ) -> Document:
@@ -90,9 +137,7 @@ def make_document(
     text = normalize_text(scrub(text))
     if not text:
         raise InputError(f"{source}: no text")
-    if not title:
-        first = text.split("\n", 1)[0].strip()
-        title = first if len(first) <= 200 else first[:200]
+    title = title or _first_line(text)
     return Document(
         id=content_id(source, text, prefix="doc_"),
         source=source,
@@ -146,14 +191,14 @@ def decode(data: bytes, path: Path | str) -> str:
 
 @loader(".txt", ".text")
 def load_txt(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
-    return [make_document(display_path(path), decode(read_bytes(path, max_mb), path))]
+    return make_documents(display_path(path), decode(read_bytes(path, max_mb), path))
 
 
 @loader(".md", ".markdown")
 def load_md(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
     text = decode(read_bytes(path, max_mb), path)
     title = next((ln.lstrip("#").strip() for ln in text.split("\n") if ln.startswith("#")), "")
-    return [make_document(display_path(path), text, title=title)]
+    return make_documents(display_path(path), text, title=title)
 
 
 @loader(".html", ".htm")
@@ -161,7 +206,7 @@ def load_html(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
     title, text = html_text(decode(read_bytes(path, max_mb), path))
     if not text.strip():
         raise InputError(f"{path}: no text")
-    return [make_document(display_path(path), text, title=title)]
+    return make_documents(display_path(path), text, title=title)
 
 
 def html_text(html: str) -> tuple[str, str]:
@@ -224,7 +269,7 @@ def load_pdf(path: Path, *, max_mb: float = 50.0, **_) -> list[Document]:
     text = "\n\n".join(pages)
     if not text.strip():
         raise InputError(f"{path}: PDF has no extractable text (scanned?)")
-    return [make_document(str(path), text, title=title, metadata={"pages": len(pages)})]
+    return make_documents(display_path(path), text, title=title, metadata={"pages": len(pages)})
 
 
 @loader(".csv", ".tsv")
@@ -248,7 +293,7 @@ def load_csv(path: Path, *, max_mb: float = 50.0, text_col: str = "text", **_) -
             if not body.strip():
                 continue
             meta = {k: v for k, v in row.items() if k != text_col and k is not None}
-            docs.append(make_document(f"{source}#{i}", body, metadata=meta))
+            docs += make_documents(f"{source}#{i}", body, metadata=meta)
     except csv.Error as e:
         raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})") from e
     return docs
@@ -273,7 +318,7 @@ def load_jsonl(
                 raise InputError(f"{path}:{i}: no string field {field!r}; use --field")
             if body.strip():
                 meta = {k: v for k, v in row.items() if k != field}
-                out.append(make_document(f"{source}#{i}", body, metadata=meta))
+                out += make_documents(f"{source}#{i}", body, metadata=meta)
         except InputError as e:
             out.append(Skipped(path=f"{source}:{i}", reason=_reason(e, f"{path}:{i}")))
     skipped = [s for s in out if isinstance(s, Skipped)]

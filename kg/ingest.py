@@ -163,7 +163,25 @@ def _analysed(ws, pending, extractors, size: int, progress):
     work = AnalyseDocuments(extractors or ws.config.ingest.extractors)
     engine = ws.engine
     docs = [doc for doc, _ in pending]
-    runs = engine.batches(work, docs, batch_size=engine.task_size(size), progress=progress)
+    batch_size = engine.task_size(size)
+    if progress and engine.name == "local":  # batches run here: report inside them too
+        done = {"batches": 0, "shown": 0}
+
+        def docs_done(k: int) -> None:
+            now = min(done["batches"] * batch_size + k, len(docs))
+            if now > done["shown"]:
+                done["shown"] = now
+                progress(now, len(docs))
+
+        def batch_done(d: int, total: int) -> None:
+            done["batches"] += 1
+            done["shown"] = max(done["shown"], d)
+            progress(d, total)
+
+        work.on_docs_done, engine_progress = docs_done, batch_done
+    else:
+        engine_progress = progress
+    runs = engine.batches(work, docs, batch_size=batch_size, progress=engine_progress)
     group: list = []
     position = 0
     for run in runs:
@@ -232,10 +250,19 @@ class AnalyseDocuments(Work):
         self.config = ws.config.ingest
         self.router = _Router(ws, self.extractors)
 
+    on_docs_done: Callable[[int], None] | None = None  # local engine: documents of this batch done
+
     def run(self, docs: list[Document]) -> list[tuple[list[Chunk], dict[str, Extraction]]]:
         cfg = self.config
         chunks_of = [chunk_document(d, cfg.chunk_chars, cfg.overlap_sentences) for d in docs]
-        extractions = self.router.extract([c for cs in chunks_of for c in cs])
+        tick = None
+        if self.on_docs_done is not None:  # extracted chunks, as documents done (for progress)
+            report, n = self.on_docs_done, len(docs)
+
+            def tick(done: int, total: int) -> None:
+                report(n * done // max(total, 1))
+
+        extractions = self.router.extract([c for cs in chunks_of for c in cs], tick)
         return [
             (cs, {c.id: extractions[c.id] for c in cs if c.id in extractions}) for cs in chunks_of
         ]
@@ -292,14 +319,19 @@ class _Router:
             self.fallback[name] = make_extractor(name, self.ws)
         return self.fallback[name]
 
-    def extract(self, chunks: list[Chunk]) -> dict[str, Extraction]:
+    def extract(
+        self, chunks: list[Chunk], progress: Progress | None = None
+    ) -> dict[str, Extraction]:
+        """Extractions by chunk id; `progress(done, total)` counts chunks over every extractor."""
         groups: dict[int, tuple[Extractor, list[Chunk]]] = {}
         for c in chunks:
             ex = self.pick(c.lang)
             groups.setdefault(id(ex), (ex, []))[1].append(c)
         out: dict[str, Extraction] = {}
         for ex, part in groups.values():
-            for x in ex.extract(part):
+            base = len(out)
+            tick = (lambda d, _t, b=base: progress(b + d, len(chunks))) if progress else None
+            for x in ex.extract(part, tick):
                 out[x.chunk_id] = x
         return out
 

@@ -166,7 +166,8 @@ def execute(
         ws.catalog.update_job(job_id, state=JobState.cancelled, finished_at=utcnow())
         raise
     except Exception as e:
-        ctx.log(redact(traceback.format_exc().rstrip()))
+        # the traceback goes to the job's log (`kgsynth jobs logs`), never to the terminal
+        ws.catalog.log(job_id, redact(traceback.format_exc().rstrip()))
         msg = redact(str(e) if isinstance(e, KgsynthError) else f"{type(e).__name__}: {e}")
         failed = ws.catalog.update_job(
             job_id, state=JobState.failed, error=msg, finished_at=utcnow()

@@ -140,3 +140,41 @@ def test_ingest_of_a_hostile_folder_completes(tmp_path, nlp):
             assert want in reasons[name], (name, reasons)
     assert report.documents == 7 and not any("Error" in r for r in reasons.values())
     assert len(report.summary().splitlines()) == 1 + len(report.skipped)
+
+
+def _one_line_text(chars: int) -> str:
+    """Real sentences (BBC articles) on one line, repeated up to `chars` characters."""
+    from tests.fixtures.corpus import bbc_files
+
+    text = " ".join(" ".join(p.read_text(errors="replace").split()) for p, _ in bbc_files(4))
+    return (text + " ") * (chars // (len(text) + 1) + 1)
+
+
+def test_a_huge_single_line_text_loads_as_parts(tmp_path):
+    from kg.documents import MAX_DOC_CHARS, load_file
+
+    path = tmp_path / "huge.txt"
+    path.write_text(_one_line_text(3_200_000), encoding="utf-8")
+    started = time.perf_counter()
+    docs = load_file(path)
+    assert time.perf_counter() - started < 60
+    assert [d.source.rsplit("#", 1)[1] for d in docs] == ["part1", "part2", "part3", "part4"]
+    assert all(len(d.text) <= MAX_DOC_CHARS and d.metadata["parts"] == 4 for d in docs)
+    assert all(d.text.endswith(".") for d in docs[:-1])  # cut at sentence ends
+    words = sum(len(d.text.split()) for d in docs)
+    assert words == len(path.read_text(encoding="utf-8").split())  # nothing lost at the cuts
+
+
+def test_ingest_shows_progress_inside_a_batch_of_parts(tmp_path, nlp, monkeypatch):
+    import kg.documents
+
+    monkeypatch.setattr(kg.documents, "MAX_DOC_CHARS", 4000)
+    path = tmp_path / "long.txt"
+    path.write_text(_one_line_text(20_000), encoding="utf-8")
+    calls: list[tuple[int, int]] = []
+    with Workspace(tmp_path / "ws") as ws:
+        report = ingest(ws, [path], progress=lambda d, t: calls.append((d, t)))
+    n = report.documents
+    assert n >= 5 and calls[-1] == (n, n)
+    inside = sorted({d for d, _ in calls if 0 < d < n})
+    assert len(inside) >= 3, calls  # one engine batch, yet progress moved through it

@@ -37,6 +37,11 @@ WHO_TYPES = frozenset({"PERSON"})
 NUMBER_WH = {"MONEY": "how much", "PERCENT": "what percentage", "TIME": "what time"}
 MAX_ANSWER_TOKENS = 12
 MAX_QUESTION_TOKENS = 28
+MIN_QUESTION_WORDS = 4
+_FUNCTION = """a an the of in on at to for by with from and or but is was are were be been being did do
+does has have had will would can could should may might must what which who whom when where how
+many much not"""
+FUNCTION_WORDS = frozenset(_FUNCTION.split())
 RELATIVES = frozenset({"whose", "which", "whom", "who", "that"})
 MONTHS = frozenset(
     [
@@ -186,9 +191,21 @@ def ask(sent, span: AnswerSpan) -> Question | None:
     text, rule = built
     if span.kind and text.lower().count(span.kind) > 1:  # "Which capital is the capital of ..."
         return ask(sent, replace(span, kind=None))
-    if len(text.split()) > MAX_QUESTION_TOKENS or _unresolved(text):
+    if not MIN_QUESTION_WORDS <= len(text.split()) <= MAX_QUESTION_TOKENS or _unresolved(text):
+        return None
+    if not _specific_enough(text, verb if _is_verb(verb) else verb.head):
         return None
     return Question(text, *_chars(doc, span), span.type, rule)
+
+
+def _specific_enough(question: str, verb) -> bool:
+    """The question keeps its verb and names something besides it ("What is convened?" does not:
+    out of its passage it could ask about anything)."""
+    words = [w.strip("?,").lower() for w in question.split()]
+    if verb.text.lower() not in words and _lemma(verb) not in words:
+        return False
+    content = [w for w in words[1:] if w not in FUNCTION_WORDS and w != verb.text.lower()]
+    return len(content) >= 2
 
 
 def relative_clause(sent, span: AnswerSpan, who: bool = False) -> str | None:

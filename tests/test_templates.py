@@ -18,7 +18,17 @@ SINGLE = {
     "object_type": "ORG",
     "ask": "object",
     "answer": "Nokia",
+    "question": "What did Microsoft buy in 2013?",
 }
+VARIANTS = """Question: What did {{ subject }} buy?
+Answer: {{ answer }}
+{# --- #}
+Question: Which company did {{ subject }} buy?
+Answer: {{ answer }}
+{# --- #}
+Question: {{ subject }} bought which company?
+Answer: {{ answer }}
+"""
 
 
 def test_every_qa_type_has_a_template_in_both_languages():
@@ -30,19 +40,27 @@ def test_every_qa_type_has_a_template_in_both_languages():
         assert {"qa.prompt", "entity_typing", "relation_cls"} <= set(ids)
 
 
-def test_render_parses_back_and_uses_several_phrasings():
+def test_english_single_fact_renders_the_question_read_off_its_sentence():
     lib = TemplateLibrary()
-    assert lib.variants("qa.single_fact", "en") >= 3
+    text = lib.render("qa.single_fact", "en", **SINGLE)
+    assert text == "Question: What did Microsoft buy in 2013?\nAnswer: Nokia"
+    assert parse_qa(text) == ("What did Microsoft buy in 2013?", "Nokia")
+
+
+def test_render_uses_several_phrasings_with_a_seeded_rng(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    (ws.dir("templates") / "en").mkdir()
+    (ws.dir("templates") / "en" / "qa.single_fact.j2").write_text(VARIANTS, encoding="utf-8")
+    lib = TemplateLibrary(ws)
+    assert lib.variants("qa.single_fact", "en") == 3
     rng = random.Random(0)
     renderings = {lib.render("qa.single_fact", "en", rng=rng, **SINGLE) for _ in range(30)}
-    assert len(renderings) >= 3
+    assert len(renderings) == 3
     for text in renderings:
         question, answer = parse_qa(text)
         assert "Microsoft" in question and answer == "Nokia"
     first = lib.render("qa.single_fact", "en", variant=0, **SINGLE)
-    assert first == (
-        "Question: According to the documents, which organization does Microsoft buy?\nAnswer: Nokia"
-    )
+    assert first == "Question: What did Microsoft buy?\nAnswer: Nokia"
 
 
 def test_chinese_rendering_parses():
@@ -55,13 +73,13 @@ def test_chinese_rendering_parses():
 
 def test_missing_variable_names_template_line_and_variable():
     lib = TemplateLibrary()
-    broken = {k: v for k, v in SINGLE.items() if k != "subject"}
+    broken = {k: v for k, v in SINGLE.items() if k != "question"}
     with pytest.raises(TemplateError) as err:
         lib.render("qa.single_fact", "en", variant=0, **broken)
     msg = str(err.value)
-    assert "qa.single_fact" in msg and "'subject' is undefined" in msg
+    assert "qa.single_fact" in msg and "'question' is undefined" in msg
     lines = lib.source("qa.single_fact", "en").splitlines()
-    expected = next(i for i, line in enumerate(lines, 1) if "{{ ask_object(subject" in line)
+    expected = next(i for i, line in enumerate(lines, 1) if "{{ question }}" in line)
     assert err.value.line == expected and f"line {expected}" in msg
 
 

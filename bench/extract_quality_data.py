@@ -168,8 +168,8 @@ def name_keys(name: str) -> set[str]:
 
 
 def literal(value: str) -> str | None:
-    """'date' or 'number' for a gold literal object, None for a name."""
-    v = value.strip()
+    """'date' or 'number' for a gold literal object (quoted or not), None for a name."""
+    v = value.strip().strip('"').strip()
     if _DATE.match(v):
         return "date"
     if _NUMBER.match(v):

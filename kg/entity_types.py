@@ -31,8 +31,9 @@ tower church cathedral castle palace hotel ground venue prison monument base por
 headquarters""")
 _WORK = words("""film movie book novel album song single play show series musical opera painting poem
 documentary sitcom drama comedy programme game sequel prequel soundtrack""")
-_PRODUCT = words("""car phone console device computer laptop aircraft plane ship vehicle software
-drug""")
+_PRODUCT = words(
+    """car phone console device computer laptop aircraft plane ship vehicle software"""
+)
 _EVENT = words("""war election tournament championship festival olympics cup final""")
 # Nouns for people (roles, jobs, relatives): an apposition or copula with one of them types a
 # PERSON, and only these (with the classes above) make an ``is_a`` fact.

@@ -253,6 +253,8 @@ class _Names:
         root = span.root
         if label == "NORP":  # "fellow American": a nationality stays one
             return votes
+        if len(span) == 1 and span[0].is_upper:  # an acronym (ERAA, NASA) names no person
+            votes[PERSON] = -len(span.text)
         for noun in _class_nouns(root, s, self.lemma):
             lem = self.lemma(noun).lower()
             if (t := CLASS_TYPES.get(lem)) and lem not in NO_TYPE_VOTE:
@@ -293,7 +295,7 @@ class _Names:
                 total[key] = total[key] + total[lasts[key]]
         typed: dict[int, str] = {}
         for (s, _e, label), key in zip(spans, keys, strict=True):
-            ranked = total[key].most_common()
+            ranked = [kv for kv in total[key].most_common() if kv[1] > 0]
             if ranked:
                 typed[s] = max(ranked, key=lambda kv: (kv[1], kv[0] == label))[0]
         root_of = {self.doc[s:e].root.i: s for s, e, _ in spans}

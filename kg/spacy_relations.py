@@ -49,6 +49,7 @@ ATTEMPTS = frozenset(
 # Nouns that name the slot, not the role: "X is the name of the ground of Y" → ground_of.
 SLOT_NOUNS = frozenset({"name", "one", "home"})
 COME_FROM = "come_from"
+DATE_PREPS = frozenset({"in", "on", "at", "since"})
 NOT_ROLES = frozenset({"one", "some", "many", "all", "most", "each", "any", "none", "both"})
 _PRED_CHARS = re.compile(r"[^a-z0-9]+")
 
@@ -266,6 +267,8 @@ class RelationReader:
                 if child.lower_ == "as":  # "launched X as Y": only a role, never a name
                     objs = [o for o in objs if o.type == CONCEPT]
                 objs = [o for o in objs if not is_literal(o) or _has_unit(o)]
+                if child.lower_ not in DATE_PREPS:  # "projecting growth for 2005"
+                    objs = [o for o in objs if o.type != "DATE"]
                 for o in objs:
                     pred = predicate(lemma, prt, child.text)
                     yield from ((s, pred, o, 0.8 * conf) for s in active)
@@ -423,6 +426,9 @@ class RelationReader:
 
     def _appos(self, head, appos) -> Iterator[Found]:
         """ "Tim Cook, the CEO of Apple" and "the CEO of Apple, Tim Cook" (the noun names him)."""
+        between = head.doc[min(head.i, appos.i) + 1 : max(head.i, appos.i)]
+        if any(t.text in ("-", "–", "—", ":", ";") for t in between):
+            return  # a dash or colon joins clauses, not a name and its description
         hx, ax = self.arg(head), self.arg(appos)
         if hx is not None and ax is None:
             yield from self._describe([hx], appos, 1.0)

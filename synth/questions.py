@@ -93,6 +93,7 @@ PRONOUNS = frozenset(
     ]
 )
 DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
+FINITE = frozenset({"MD", "VBD", "VBZ", "VBP"})
 THIRD_PERSON = {"are": "is", "were": "was", "have": "has", "do": "does"}
 
 
@@ -252,8 +253,8 @@ def relative_clause(sent, span: AnswerSpan, who: bool = False) -> str | None:
 
 def _subject(verb, role, span, plural: bool = False):
     auxes = [t for t in verb.children if t.dep_ in ("aux", "auxpass", "neg") and t.i < verb.i]
-    if not auxes and verb.tag_ not in DO:
-        return None  # "with leader X claiming ...": no finite verb to ask with
+    if (not auxes and verb.tag_ not in DO) or (auxes and auxes[0].tag_ not in FINITE):
+        return None  # "with leader X claiming ...", "being flushed": no finite verb to ask with
     if auxes and (auxes[0].lower_ in DO.values() or auxes[0].tag_ == "TO"):
         return None  # emphatic "X did receive", infinitive "to revert": no question reads well
     rest = _render(_clause(verb, exclude={role.i}))
@@ -479,8 +480,10 @@ def _third_person(word: str) -> str:
 
 def _specific(doc, span: AnswerSpan) -> bool:
     """Dates name a time ("May 2008", "the 20th century"), not "the year"; bare numbers are asked
-    only as counts."""
+    only as counts; no answer cuts a bracket in half ("2 ft 6 in) narrow gauge lines")."""
     text = doc[span.start : span.end].text
+    if text.count("(") != text.count(")") or "[" in text or "]" in text:
+        return False
     if span.type == "DATE":
         return any(c.isdigit() for c in text) or bool(set(text.lower().split()) & MONTHS)
     return True

@@ -56,7 +56,7 @@ from bench.qa_data import (  # noqa: E402
     target_documents,
     write_jsonl,
 )
-from bench.qa_results import arm_quality, write_results  # noqa: E402
+from bench.qa_results import roundtrip_rate, text_quality, write_results  # noqa: E402
 from kgsynth.squad import QAExample, load_squad  # noqa: E402
 
 ARMS = ("cloze", "kgsynth", "kgsynth-model", "gold")
@@ -240,7 +240,10 @@ def build_sets(args, sets: Path) -> dict:
         for draw in range(args.draws):
             store.save(f"{arm}-{draw}", arm_pairs(arm, args, h, workdir, draw, cache))
         built[arm] = round((time.perf_counter() - started) / args.draws, 1)
+    quality = {arm: text_quality(store.load(f"{arm}-0"), args.fluency) for arm in args.arms}
+    quality["human test questions"] = text_quality(test, args.fluency)
     info = {
+        "quality": quality,
         "data": str(path),
         "target_articles": len(h.target),
         "test_questions": len(test),
@@ -274,10 +277,11 @@ def train_sets(args, sets: Path) -> dict:
                 f" ({len(pairs)} pairs, {run['seconds']:.0f} s)",
                 flush=True,
             )
-    gold_reader = runs["gold"][0]["model_dir"] if "gold" in runs else None
-    quality = {arm: arm_quality(pairs, gold_reader, args.fluency) for arm, pairs in first.items()}
-    if args.fluency:
-        quality["human test questions"] = arm_quality(test, None, True)
+    quality = info.get("quality") or {arm: text_quality(p, False) for arm, p in first.items()}
+    if "gold" in runs:
+        gold_reader = runs["gold"][0]["model_dir"]
+        for arm, pairs in first.items():
+            quality[arm]["answerable_correct"] = round(roundtrip_rate(pairs, gold_reader), 3)
     result = info | {
         "settings": {k: str(v) for k, v in vars(args).items()},
         "arms": {arm: _summary(r) for arm, r in runs.items()},

@@ -19,8 +19,8 @@ TITLES = {
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 
 
-def arm_quality(pairs: list[QAExample], reader: str | None, fluency: bool) -> dict:
-    """Round-trip rate (with `reader`), overlap, distinct-2, length, wh-words, perplexity."""
+def text_quality(pairs: list[QAExample], fluency: bool, fluency_n: int = 500) -> dict:
+    """Overlap, distinct-2, length, wh-words and (on a sample) perplexity of an arm's questions."""
     from synth.qa_report import STOP, distinct_n, perplexities
 
     questions = [p.question for p in pairs]
@@ -36,12 +36,11 @@ def arm_quality(pairs: list[QAExample], reader: str | None, fluency: bool) -> di
         "mean_question_words": round(statistics.fmean(len(q.split()) for q in questions), 1),
         "wh_words": dict(Counter(question_type(q) for q in questions).most_common(8)),
     }
-    if reader and pairs:
-        out["answerable_correct"] = round(roundtrip_rate(pairs, reader), 3)
     if fluency and pairs:
         from kgsynth.generators.models import smollm2_dir
 
-        out["median_ppl"] = round(statistics.median(perplexities(questions, smollm2_dir())), 1)
+        sample = questions[:fluency_n]
+        out["median_ppl"] = round(statistics.median(perplexities(sample, smollm2_dir())), 1)
     return out
 
 

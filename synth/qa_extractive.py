@@ -25,6 +25,57 @@ from synth.questions import Question, answer_spans, ask
 
 PARSE_BATCH = 32
 OVERSAMPLE = 4  # candidates gathered per wanted pair before sampling stops parsing chunks
+KIND_GROUPS = {
+    "PERSON": "person",
+    "ORG": "organization",
+    "NORP": "organization",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "facility",
+    "EVENT": "event",
+    "WORK_OF_ART": "work",
+    "PRODUCT": "product",
+    "LAW": "law",
+}
+KIND_TEXT = {
+    "person": "a person",
+    "organization": "an organization, company or group",
+    "place": "a place, city or country",
+    "facility": "a building or facility",
+    "event": "an event",
+    "work": "a book, film or work of art",
+    "product": "a product",
+    "law": "a law",
+}
+VAGUE_NOUNS = frozenset(
+    [
+        "man",
+        "woman",
+        "friend",
+        "son",
+        "daughter",
+        "father",
+        "mother",
+        "wife",
+        "husband",
+        "brother",
+        "sister",
+        "member",
+        "part",
+        "one",
+        "thing",
+        "kind",
+        "type",
+        "example",
+        "home",
+        "place",
+        "people",
+        "person",
+        "other",
+        "figure",
+        "name",
+    ]
+)
 ANSWER_CLASSES = {
     "PERSON": "person",
     "NORP": "group",
@@ -127,15 +178,48 @@ def _leaks(q: Question) -> bool:
 
 
 def class_nouns(view: GraphView) -> dict[str, str]:
-    """Entity id → the one short class noun the graph states for it ("X is a team" → "team"),
-    when its is_a facts agree on one."""
+    """Entity id → the one short class noun the graph states for it ("X is a team" → "team"), when
+    its is_a facts agree on one and the noun fits the entity's type (a person is no "school")."""
     found: dict[str, set[str]] = defaultdict(set)
     for r in view.typed:
-        if r.predicate == "is_a":
+        if r.predicate == "is_a" and view.entity(r.source_id).type in KIND_GROUPS:
             noun = view.entity(r.target_id).name.lower()
-            if 1 <= len(noun.split()) <= 2 and noun.replace(" ", "").isalpha():
+            if _class_noun(noun):
                 found[r.source_id].add(noun)
-    return {eid: nouns.pop() for eid, nouns in found.items() if len(nouns) == 1}
+    chosen = {eid: nouns.pop() for eid, nouns in found.items() if len(nouns) == 1}
+    fits = _kind_fits({(view.entity(e).type, n) for e, n in chosen.items()})
+    return {e: n for e, n in chosen.items() if fits[(view.entity(e).type, n)]}
+
+
+def _class_noun(noun: str) -> bool:
+    words = noun.split()
+    return (
+        1 <= len(words) <= 2
+        and noun.replace(" ", "").isalpha()
+        and not (noun.endswith("s") and not noun.endswith("ss"))  # "actresses": no plural
+        and words[-1] not in VAGUE_NOUNS
+    )
+
+
+def _kind_fits(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+    """Whether each class noun is nearest (MiniLM) to its entity type's description."""
+    if not pairs:
+        return {}
+    from kgsynth.embeddings import shared_embedder
+
+    groups = sorted(set(KIND_GROUPS.values()))
+    order = sorted(pairs)
+    emb = shared_embedder()
+    g = _unit(emb.encode([KIND_TEXT[x] for x in groups]))
+    n = _unit(emb.encode([f"a {noun}" for _, noun in order]))
+    best = (n @ g.T).argmax(axis=1)
+    return {p: groups[int(b)] == KIND_GROUPS[p[0]] for p, b in zip(order, best, strict=True)}
+
+
+def _unit(x):
+    import numpy as np
+
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def _entities_by_chunk(view: GraphView) -> dict[str, list[Entity]]:

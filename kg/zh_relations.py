@@ -89,7 +89,7 @@ CO_VERBS: dict[str, str] = {
 }
 PARTNER_MARKS = ("与", "和", "同")
 # Words before a verb that make it a plan, a wish or a denial rather than something that happened.
-NOT_DONE = tuple(word_set("申请 准备 计划 拟 希望 要求 争取 将 将要 即将 未能 没有 没 不 未"))
+NOT_DONE = tuple(word_set("申请 准备 计划 拟 希望 要求 争取 早日 将 将要 即将 未能 没有 没 不 未"))
 _VERB_PATTERN = re.compile("|".join(sorted(map(re.escape, VERBS), key=len, reverse=True)))
 _CO_PATTERN = re.compile("|".join(sorted(map(re.escape, CO_VERBS), key=len, reverse=True)))
 

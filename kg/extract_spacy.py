@@ -67,7 +67,7 @@ ENTITY_TYPES = frozenset(
     }
 )
 NUMERIC_LABELS = frozenset({"QUANTITY", "CARDINAL", "MONEY", "PERCENT", "TIME"})
-NER_VOTE, SHAPE_VOTE, FRAME_VOTE, PARSE_VOTE = 1.0, 2.0, 2.0, 3.0
+NER_VOTE, SHAPE_VOTE, FRAME_VOTE, PARSE_VOTE = 1.0, 2.0, 2.0, 4.0
 MAX_NAME_TOKENS = 10
 STANDIN_CONFIDENCE = 0.85  # a relation through a pronoun is a little less sure
 _LEADING = frozenset({"the", "a", "an"})
@@ -77,6 +77,11 @@ _JOINERS = frozenset({"of", "de", "da", "do", "del", "della", "von", "van", "&",
 _PRONOUNS = {"he": PERSON, "she": PERSON, "his": PERSON, "her": PERSON, "it": "", "its": ""}
 _SLOT_DETS = frozenset({"the", "this", "that"})
 _NOBLE = frozenset({"sir", "dame", "lord", "lady"})
+_SEX = {"he": "m", "his": "m", "him": "m", "she": "f", "her": "f"}
+_HONORIFIC_SEX = {
+    **dict.fromkeys(["mr", "sir", "lord"], "m"),
+    **dict.fromkeys(["mrs", "ms", "miss", "dame", "lady"], "f"),
+}
 _EVALUATIVE = frozenset(
     words("""great good bad best worst huge big small large new old former first last main major key
     top leading latest next other such own same whole real true few many much several
@@ -335,6 +340,8 @@ class _Names:
                 candidates = [c for c in (here, prev) if c is not None and c[0] < tok.i]
                 if tok.tag_ in ("PRP", "PRP$") and tok.lower_ in _PRONOUNS:
                     person = _PRONOUNS[tok.lower_] == PERSON
+                    sex = _SEX.get(tok.lower_)
+                    candidates = [c for c in candidates if self._sex(c[0]) in (None, sex)]
                     if tok.lower_ == "it" and not tok.dep_.startswith("nsubj"):
                         continue  # "makes it into the top 10": object "it" is often idiom
                     fits = [m for _, m in candidates if (m.type == PERSON) == person]
@@ -348,7 +355,17 @@ class _Names:
                     continue
                 if fits:
                     self.standins[tok.i] = self._standin(fits[0], sent)
-            prev = here or prev
+            prev = here  # only the sentence just before: older subjects are too far
+
+    def _sex(self, token_i: int) -> str | None:
+        """ "m" or "f" when an honorific says so ("Ms Robinson"), else None."""
+        m = self.by_token.get(token_i)
+        if m is None or m.type != PERSON:
+            return None
+        first = min(i for i, x in self.by_token.items() if x is m)
+        if first == 0:
+            return None
+        return _HONORIFIC_SEX.get(self.doc[first - 1].lower_.rstrip("."))
 
     def _standin(self, antecedent: Mention, sent) -> Mention:
         start = antecedent.sentence_start
@@ -463,8 +480,13 @@ def _trim(doc, s: int, e: int) -> tuple[int, int]:
         if doc[i].text in _OPENERS or "\n" in doc[i].text:
             e = i
             break
-    while e > s and (doc[e - 1].is_punct or doc[e - 1].is_space or doc[e - 1].lower_ in _TRAILING):
-        e -= 1
+    while e > s and (
+        doc[e - 1].is_punct
+        or doc[e - 1].is_space
+        or doc[e - 1].lower_ in _TRAILING
+        or doc[e - 1].lower_ in _JOINERS
+    ):
+        e -= 1  # also "Whitbread Novel of" → "Whitbread Novel"
     return s, e
 
 

@@ -65,6 +65,12 @@ def is_literal(m: Mention) -> bool:
     return m.type in LITERAL_TYPES
 
 
+def _quoted(token) -> bool:
+    """Inside quotation marks (an odd number of them before the token in its sentence)."""
+    marks = sum(1 for t in token.sent if t.i < token.i and t.text in ('"', "“", "”", "``", "''"))
+    return marks % 2 == 1
+
+
 def _has_unit(m: Mention) -> bool:
     """A date, or an amount with a unit ("83 minutes", "$9.3bn"), not a bare number ("top 10")."""
     return m.type == "DATE" or bool(re.search(r"[A-Za-z%$£€]", m.text))
@@ -160,6 +166,10 @@ class RelationReader:
                 return 0.0
         if verb.dep_ == "advcl" and any(c.lower_ == "if" for c in verb.children):
             conf *= 0.5
+        if any(c.dep_ == "aux" and c.lower_ in ("will", "shall", "'ll") for c in verb.children):
+            conf *= 0.7  # a plan, not yet a fact
+        if _quoted(verb):
+            conf *= 0.7  # someone's words: "... will take Britain backwards," he said
         return conf
 
     def _subjects(self, verb, deps: tuple[str, ...]) -> list:
@@ -170,6 +180,8 @@ class RelationReader:
             if ("nsubjpass" in deps) == (verb.tag_ == "VBN"):
                 return [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
             return []
+        if not own and verb.dep_ == "xcomp" and any(c.dep_ == "dobj" for c in verb.head.children):
+            return []  # "asking bloggers to dedicate their sites": the bloggers dedicate
         if not own and verb.dep_ in ("xcomp", "conj") and verb.head.pos_ in ("VERB", "AUX"):
             inherited = ("nsubj", "nsubjpass")  # active or passive: this verb's own form decides
             passive = any(c.dep_ == "auxpass" for c in verb.children) or (
@@ -356,6 +368,8 @@ class RelationReader:
         cls = CLASS_TYPES.get(self.lemma(noun).lower())
         if cls == PERSON and roles:
             pass  # "the CEO of Apple" says more than is_a CEO
+        elif noun.tag_ == "NNS" and len(subjects) < 2:
+            pass  # "G7 nations, in particular the US": one name is no plural class
         elif cls is not None and (concept := self.concept(noun)) is not None:
             for s in subjects:
                 if cls != PERSON or s.type == PERSON:
@@ -492,5 +506,7 @@ class RelationReader:
             owner = None  # "British hurdler": a nationality, not an employer
         if owner is not None and owner is not x and not is_literal(owner):
             yield x, predicate(name, "of"), owner, 0.8
-        elif owner is None and (concept := self.concept(role)) is not None:
+            return
+        plural_ok = role.tag_ != "NNS" or role.head.conjuncts  # "novelists Kunzru and Smith"
+        if owner is None and plural_ok and (concept := self.concept(role)) is not None:
             yield x, IS_A, concept, 0.75

@@ -267,7 +267,7 @@ class RelationReader:
                 for o in self._pobjs(child):
                     if not is_literal(o):
                         yield from ((o, base, s, 0.9 * conf) for s in passive)
-            elif child.dep_ == "prep":
+            elif child.dep_ == "prep" and self.arg(child) is None:  # not "on" in "Death on a Farm"
                 objs = self._pobjs(child)
                 pobj = [c for c in child.children if c.dep_ == "pobj"]
                 if pobj and self._either(pobj[0]):

@@ -115,7 +115,7 @@ NO_TYPE_VOTE = frozenset(
 # Verbs that report speech: nothing but their object names a relation.
 # Party and nationality words that may open a tagged person name ("Democrat Sarah Teather").
 PARTY_WORDS = frozenset(
-    words("""democrat democrats republican tory tories labour conservative liberal lib dem
+    words("""democrat democrats republican tory tories labour conservative liberal
     american british english french german scottish welsh irish""")
 )
 # Verbs too light to name a relation on their own.

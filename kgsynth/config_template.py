@@ -7,12 +7,12 @@ show how to add a model, the step a new user most often has to look up.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from kgsynth.config import CONFIG_FILE, Config
+from kgsynth.config import CONFIG_FILE, Config, toml_value
+from kgsynth.registry import registry_of
 
 HEADER = """\
 # kgsynth workspace configuration.
@@ -22,14 +22,16 @@ HEADER = """\
 """
 
 HINTS = {
-    "engine": 'where heavy stages run: "local" or "ray"',
+    "engine": "where heavy stages run",
     "ray.address": 'auto, local, "host:port" or "ray://host:10001"',
-    "store.kind": '"embedded" (a folder in this workspace) or "neo4j"',
+    "store.kind": "the graph store",
     "ingest.chunk_chars": "target chunk size in characters",
-    "ingest.extractors": "spacy, zh, model",
+    "ingest.extractors": "any of",
     "ingest.processes": "spaCy worker processes",
     "ui.host": "anything but loopback needs KGSYNTH_UI_USER and KGSYNTH_UI_PASSWORD",
 }
+# Settings that name an extension: their hint lists the names its registry holds.
+NAMED_BY = {"engine": "engines", "store.kind": "stores", "ingest.extractors": "extractors"}
 
 GENERATOR_EXAMPLES = """\
 # Generators: add one section per model, then pass its name to `kgsynth synth qa -g NAME`.
@@ -51,9 +53,11 @@ GENERATOR_EXAMPLES = """\
 
 def render_template() -> str:
     """The text of a commented kgsynth.toml holding the defaults of every setting."""
-    defaults = Config()
+    hints = dict(HINTS)
+    for key, kind in NAMED_BY.items():
+        hints[key] = f"{hints[key]}: {', '.join(registry_of(kind).names())}"
     lines = [HEADER]
-    lines += _section(defaults, "", skip={"generators"})
+    lines += _section(Config(), "", hints, skip={"generators"})
     lines += ["", GENERATOR_EXAMPLES.rstrip()]
     return "\n".join(lines) + "\n"
 
@@ -67,7 +71,9 @@ def write_template(workspace: Path) -> Path | None:
     return path
 
 
-def _section(model: BaseModel, prefix: str, skip: set[str] = frozenset()) -> list[str]:
+def _section(
+    model: BaseModel, prefix: str, hints: dict[str, str], skip: set[str] = frozenset()
+) -> list[str]:
     scalars, tables = [], []
     for name in type(model).model_fields:
         if name in skip:
@@ -75,26 +81,14 @@ def _section(model: BaseModel, prefix: str, skip: set[str] = frozenset()) -> lis
         value = getattr(model, name)
         key = f"{prefix}{name}"
         if isinstance(value, BaseModel):
-            tables += ["", f"# [{key}]", *_section(value, f"{key}.")]
+            tables += ["", f"# [{key}]", *_section(value, f"{key}.", hints)]
         else:
-            scalars.append(_line(name, value, HINTS.get(key)))
+            scalars.append(_line(name, value, hints.get(key)))
     return scalars + tables
 
 
 def _line(name: str, value, hint: str | None) -> str:
     if value is None:
         return f"# {name}: unset by default" + (f" ({hint})" if hint else "")
-    text = f"# {name} = {_toml(value)}"
+    text = f"# {name} = {toml_value(value)}"
     return f"{text:<40}# {hint}" if hint else text
-
-
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
-    return json.dumps(str(value))

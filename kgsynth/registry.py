@@ -17,6 +17,7 @@ from kgsynth.errors import ConfigError
 T = TypeVar("T")
 PLUGIN_GROUP = "kgsynth.plugins"
 _plugins_imported = False
+_REGISTRIES: dict[str, Registry] = {}  # every registry by kind, for registry_of
 
 
 def load_plugins() -> None:
@@ -34,6 +35,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, T] = {}
         self._plugins_loaded = False
+        _REGISTRIES.setdefault(kind, self)
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
@@ -65,3 +67,14 @@ class Registry(Generic[T]):
     def __contains__(self, name: str) -> bool:
         self._load_plugins()
         return name in self._items
+
+
+def registry_of(kind: str) -> Registry:
+    """The registry of `kind` ("extractors", "filters", ...), the plugins loaded: how the foundation
+    checks a name against a registry a stage owns without importing that stage."""
+    load_plugins()
+    try:
+        return _REGISTRIES[kind]
+    except KeyError:
+        valid = ", ".join(sorted(_REGISTRIES))
+        raise ConfigError(f"no registry of {kind}; the registries are: {valid}") from None

@@ -73,4 +73,4 @@ def test_cli_type_choices_match_the_library():
     from kgsynth.app.cli.synth import QA_TYPE_NAMES
     from synth.qa import QA_TYPES
 
-    assert QA_TYPE_NAMES == QA_TYPES
+    assert QA_TYPE_NAMES.choices == QA_TYPES

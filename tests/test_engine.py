@@ -164,11 +164,11 @@ def test_ingest_in_many_batches_stores_the_same_graph(tmp_path, nlp):
 
 
 def test_a_server_generators_limits_are_shared_out_among_engine_workers():
-    from kgsynth.config import Config, GeneratorConfig
+    from kgsynth.config import Config, generator_options
     from kgsynth.engine import WorkerView
     from kgsynth.generators import make_generator
 
-    server = GeneratorConfig(
+    server = generator_options(
         kind="openai", base_url="http://127.0.0.1:9/v1", model="m", concurrency=8, rpm=600
     )
     config = Config(generators={"srv": server})

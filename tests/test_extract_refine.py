@@ -7,7 +7,7 @@ import pytest
 
 from kg.extract_spacy import SpacyExtractor
 from kg.refine import Refiner, parse_predicate, parse_yes_no, type_prompt, verify_prompt
-from kgsynth.config import GeneratorConfig
+from kgsynth.config import generator_options
 from kgsynth.generators import Completion, Generator, Prompt
 from kgsynth.types import Chunk
 from kgsynth.workspace import Workspace
@@ -69,7 +69,7 @@ def test_refiner_drops_rejected_facts_and_types_pairs(nlp):
 @pytest.mark.timeout(300)
 def test_real_served_model_refines_and_is_cached(tmp_path, openai_server, nlp):
     with Workspace(tmp_path / "ws") as ws:
-        served = GeneratorConfig(
+        served = generator_options(
             kind="openai", base_url=openai_server.base_url, model=openai_server.model
         )
         ws.config.generators["served"] = served

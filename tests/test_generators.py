@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgsynth.config import Config, GeneratorConfig
+from kgsynth.config import Config, generator_options
 from kgsynth.errors import ConfigError, GeneratorError
 from kgsynth.generators import (
     GENERATORS,
@@ -74,7 +74,7 @@ def test_bad_override_is_a_config_error(ws):
 
 
 def test_config_entry_picks_kind(tmp_path):
-    config = Config(generators={"local": GeneratorConfig(kind="openai")})
+    config = Config(generators={"local": generator_options("openai")})
     ws = Workspace(tmp_path / "ws", config=config)
     with pytest.raises(ConfigError, match="base_url"):
         make_generator(ws, "local")

@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kgsynth import jobs
-from kgsynth.config import GeneratorConfig
+from kgsynth.config import generator_options
 from kgsynth.errors import GeneratorError
 from kgsynth.generators import Message, Prompt
-from kgsynth.generators.openai import OpenAIGenerator
+from kgsynth.generators.openai import OpenAIGenerator, OpenAIOptions
 from kgsynth.jobs import job_kind
 from kgsynth.redact import redact, remember
 from kgsynth.types import JobState
@@ -53,8 +53,8 @@ def echo_server():
     server.shutdown()
 
 
-def _config(url: str) -> GeneratorConfig:
-    return GeneratorConfig(
+def _config(url: str) -> OpenAIOptions:
+    return generator_options(
         kind="openai", base_url=url, model="m", api_key_env="TEST_API_KEY", max_retries=0
     )
 

@@ -9,9 +9,8 @@ import pytest
 
 from kgsynth.app.ui import graphview as gv
 from kgsynth.app.ui import tables as t
-from kgsynth.app.ui.config_io import dump_toml, save_config
 from kgsynth.app.ui.jobpanel import progress_html
-from kgsynth.config import Config, GeneratorConfig, load_config
+from kgsynth.config import Config, dump_toml, generator_options, load_config, save_config
 from kgsynth.errors import ConfigError
 from kgsynth.types import Entity, Evidence, Fact, Job, JobState, Relation, Subgraph
 
@@ -47,7 +46,7 @@ def test_config_round_trip(tmp_path):
     config = Config()
     config.store.kind = "neo4j"
     config.store.neo4j.uri = "bolt://127.0.0.1:7688"
-    config.generators["local vllm"] = GeneratorConfig(
+    config.generators["local vllm"] = generator_options(
         kind="openai", model="m", base_url="http://127.0.0.1:8000/v1", api_key_env="VLLM_KEY"
     )
     save_config(tmp_path, config)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from kgsynth.config import GeneratorConfig
+from kgsynth.config import GeneratorOptions, first_error
 from kgsynth.errors import ConfigError
 from kgsynth.generators import hf, openai, template  # noqa: F401  (register the built-ins)
-from kgsynth.generators.base import GENERATORS, Completion, Generator, Message, Prompt
+from kgsynth.generators.base import GENERATORS, Completion, Generator, Message, ModelOptions, Prompt
 from kgsynth.generators.cache import CachedGenerator, cache_key
 
 if TYPE_CHECKING:
@@ -23,7 +23,9 @@ __all__ = [
     "CachedGenerator",
     "Completion",
     "Generator",
+    "GeneratorOptions",
     "Message",
+    "ModelOptions",
     "Prompt",
     "cache_key",
     "generator_config",
@@ -37,24 +39,20 @@ def generator_names(ws: Workspace) -> list[str]:
     return sorted(set(GENERATORS.names()) | set(ws.config.generators))
 
 
-def generator_config(ws: Workspace, name: str, **overrides: Any) -> tuple[str, GeneratorConfig]:
-    """The registry name and the validated config for `name` with `overrides` applied."""
+def generator_config(ws: Workspace, name: str, **overrides: Any) -> tuple[str, GeneratorOptions]:
+    """The registry name and the options (its kind's model) for `name` with `overrides` applied."""
     configured = ws.config.generators.get(name)
     if configured is not None:
-        kind = configured.kind
-        base = configured.model_dump()
+        kind, base = configured.kind, configured.model_dump()
     elif name in GENERATORS:
-        kind = name
-        base = GeneratorConfig(kind=name).model_dump() if name in _KINDS else {}
+        kind, base = name, {}
     else:
         valid = ", ".join(generator_names(ws))
         raise ConfigError(f"unknown generator {name!r}; valid names: {valid}")
     try:
-        config = GeneratorConfig.model_validate({**base, **overrides})
+        config = GENERATORS.get(kind).Options.model_validate({**base, **overrides, "kind": kind})
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"generator {name!r}: {where}: {first['msg']}") from e
+        raise ConfigError(f"generator {name!r}: {first_error(e)}") from e
     return kind, config
 
 
@@ -67,6 +65,3 @@ def make_generator(ws: Workspace, name: str = "template", **overrides: Any) -> C
     inner = GENERATORS.get(kind)(config)
     engine = getattr(ws, "engine", None)  # an engine worker's view of the workspace has none
     return CachedGenerator(inner, ws.catalog, batch_size=config.batch_size, engine=engine)
-
-
-_KINDS = {"template", "transformers", "openai"}

@@ -8,10 +8,11 @@ All of them go through the workspace's content-addressed generation cache (see k
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from kgsynth.config import GeneratorOptions
 from kgsynth.registry import Registry
 from kgsynth.types import Record
 
@@ -44,10 +45,21 @@ class Completion(Record):
     finish_reason: str | None = None
 
 
+class ModelOptions(GeneratorOptions):
+    """Options of a generator that runs a model: which one and how it samples."""
+
+    model: str | None = None  # a model directory, a GGUF file, or a served model name
+    max_new_tokens: int = 128
+    temperature: float = 0.7
+    seed: int = 0
+
+
 class Generator(ABC):
-    """Turns a batch of prompts into one completion each, in order."""
+    """Turns a batch of prompts into one completion each, in order. ``Options`` is the model of
+    the settings its ``[generators.<name>]`` section may hold; the constructor takes one."""
 
     name: str = ""
+    Options: ClassVar[type[GeneratorOptions]] = GeneratorOptions
     # True for a generator that holds a local model: its misses run on the workspace's engine (one
     # model per Ray worker). A client of a server stays in the driver, which holds its rate limits.
     scale_out: bool = False

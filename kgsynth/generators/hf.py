@@ -11,9 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kgsynth.config import GeneratorConfig
 from kgsynth.errors import ConfigError, GeneratorError, require
-from kgsynth.generators.base import GENERATORS, Completion, Generator, Prompt
+from kgsynth.generators.base import GENERATORS, Completion, Generator, ModelOptions, Prompt
 from kgsynth.generators.models import cache_dir, convert_gguf, smollm2_dir
 from kgsynth.generators.usage import Usage, prompt_text
 from kgsynth.ids import content_id
@@ -58,15 +57,24 @@ def render_chat(tokenizer, prompt: Prompt) -> str:
     return prompt_text(prompt) + "\n"
 
 
+class TransformersOptions(ModelOptions):
+    """A local model: ``model`` is a directory or a GGUF file (none: the packaged SmolLM2)."""
+
+    kind: str = "transformers"
+    gguf_file: str | None = None  # the GGUF file inside the `model` directory
+    threads: int | None = None  # torch CPU threads for the process (None: default)
+
+
 @GENERATORS.register("transformers")
 class TransformersGenerator(Generator):
     """Batched local generation: left padding, seeded sampling when temperature > 0, else greedy."""
 
     name = "transformers"
     scale_out = True
+    Options = TransformersOptions
 
-    def __init__(self, config: GeneratorConfig | None = None):
-        self.config = config or GeneratorConfig(kind="transformers")
+    def __init__(self, config: TransformersOptions | None = None):
+        self.config = config or TransformersOptions()
         self.model_dir = resolve_model_dir(self.config.model, self.config.gguf_file)
         self.meter = Usage()
 

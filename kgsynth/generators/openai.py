@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from kgsynth.config import GeneratorConfig, secret
+from kgsynth.config import secret
 from kgsynth.errors import ConfigError, GeneratorError
-from kgsynth.generators.base import GENERATORS, Completion, Generator, Prompt
+from kgsynth.generators.base import GENERATORS, Completion, Generator, ModelOptions, Prompt
 from kgsynth.generators.usage import Usage, estimate_tokens, prompt_text
 from kgsynth.redact import redact
 
@@ -79,13 +79,48 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     return min(cap, base * 2**attempt) * random.uniform(0.5, 1.0)
 
 
+class OpenAIOptions(ModelOptions):
+    """A server: where it is, its key's variable, and the limits and prices to keep."""
+
+    kind: str = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None  # e.g. "OPENAI_API_KEY"
+    concurrency: int = 4
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    rpm: int | None = None
+    tpm: int | None = None
+    price_per_1k_input: float = 0.0
+    price_per_1k_output: float = 0.0
+    retry_base_s: float = 1.0  # first backoff delay; doubles per retry, with jitter
+    retry_max_s: float = 60.0  # cap on one backoff delay (and on an honoured Retry-After)
+
+    def shared_by(self, workers: int) -> OpenAIOptions:
+        """These options for one of `workers` processes calling the same server at once: each
+        gets its share of the concurrency and of the RPM/TPM limits, so together they keep them."""
+        if workers <= 1:
+            return self
+
+        def share(limit: int | None) -> int | None:
+            return None if limit is None else max(1, limit // workers)
+
+        return self.model_copy(
+            update={
+                "concurrency": share(self.concurrency),
+                "rpm": share(self.rpm),
+                "tpm": share(self.tpm),
+            }
+        )
+
+
 @GENERATORS.register("openai")
 class OpenAIGenerator(Generator):
     """Chat completions over HTTP with a concurrency limit, retries, rate limits and accounting."""
 
     name = "openai"
+    Options = OpenAIOptions
 
-    def __init__(self, config: GeneratorConfig):
+    def __init__(self, config: OpenAIOptions):
         if not config.base_url:
             raise ConfigError("the openai generator needs base_url, e.g. http://127.0.0.1:8000/v1")
         if not config.model:

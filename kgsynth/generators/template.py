@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kgsynth.config import GeneratorConfig
+from kgsynth.config import GeneratorOptions
 from kgsynth.errors import GeneratorError
 from kgsynth.generators.base import GENERATORS, Completion, Generator, Prompt
 from kgsynth.generators.usage import estimate_tokens
@@ -17,8 +17,8 @@ class TemplateGenerator(Generator):
     name = "template"
     cacheable = False  # nothing to save: the output is already in the prompt
 
-    def __init__(self, config: GeneratorConfig | None = None):
-        self.config = config or GeneratorConfig()
+    def __init__(self, config: GeneratorOptions | None = None):
+        self.config = config or GeneratorOptions()
 
     def generate(self, prompts: list[Prompt]) -> list[Completion]:
         out = []

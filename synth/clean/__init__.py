@@ -8,50 +8,26 @@ report in ``ws.dir("reports")``.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from kgsynth.engine import Work
-from kgsynth.registry import Registry
 from kgsynth.types import DatasetVersion, Example, Record
+from synth.clean.base import FILTERS, CleanContext, Filter, Progress, Removed
 
-Progress = Callable[[int, int], None] | None
-
-
-@dataclass
-class Removed:
-    example: Example
-    reason: str
-
-
-@dataclass
-class CleanContext:
-    """What a filter may need besides the examples: the workspace and user evaluation sets."""
-
-    ws: Any = None
-    eval_sets: list[Path] = field(default_factory=list)
-    progress: Progress = None
+__all__ = [
+    "DEFAULT_FILTERS",
+    "FILTERS",
+    "CleanContext",
+    "CleanResult",
+    "Filter",
+    "Removed",
+    "clean",
+    "load_builtin_filters",
+    "make_filter",
+]
 
 
-class Filter(ABC):
-    """One cleaning step. Options come from ``clean(options={name: {...}})`` as keyword args."""
-
-    name: ClassVar[str] = ""
-    # True when each example is judged on its own (kept in order, at most one copy each): the
-    # filter then runs on the workspace's engine, over batches of examples, with the same result.
-    rowwise: ClassVar[bool] = False
-
-    @abstractmethod
-    def apply(
-        self, examples: list[Example], ctx: CleanContext
-    ) -> tuple[list[Example], list[Removed]]:
-        """Return the examples kept (possibly modified copies) and those removed, with a reason."""
-
-
-FILTERS: Registry[type[Filter]] = Registry("filters")
 DEFAULT_FILTERS = [
     "normalize",
     "length",

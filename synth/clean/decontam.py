@@ -14,7 +14,7 @@ from kgsynth.errors import InputError
 from kgsynth.rows import iter_jsonl
 from kgsynth.text import words
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 
 
 def read_eval_texts(path: Path) -> list[str]:

@@ -25,7 +25,7 @@ import numpy as np
 from kgsynth.engine import Engine, LocalEngine, Work
 from kgsynth.text import words
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SPACE = re.compile(r"\s+")

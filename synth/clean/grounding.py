@@ -11,7 +11,7 @@ import re
 
 from kgsynth.text import words
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 
 _YES_NO = {"yes", "no", "true", "false", "是", "否", "不是", "对", "不"}
 _STOP = {"the", "a", "an", "of", "and", "or", "in", "on", "to", "is", "was", "are", "were", "by",

@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 from synth.versions import changed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kgsynth.text import normalize_text
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 from synth.versions import changed
 
 

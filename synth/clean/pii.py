@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 from synth.versions import changed
 
 PII_TYPES = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP", "CN_MOBILE", "CN_ID", "PERSON")

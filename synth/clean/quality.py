@@ -7,7 +7,7 @@ from collections import Counter
 
 from kgsynth.text import detect_lang, words
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 
 _SYMBOL = re.compile(r"[^\w\s]", re.UNICODE)
 

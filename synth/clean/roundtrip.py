@@ -11,7 +11,7 @@ from kgsynth.errors import ConfigError
 from kgsynth.qa_reader import load_reader, predict
 from kgsynth.squad import QAExample, f1_score
 from kgsynth.types import Example
-from synth.clean import FILTERS, CleanContext, Filter, Removed
+from synth.clean.base import FILTERS, CleanContext, Filter, Removed
 from synth.qa_fields import squad_fields
 
 

@@ -11,51 +11,15 @@ commands never create a workspace. Command groups live in sibling modules, each 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 
 import click
 
-from kgsynth.errors import JobError, KgsynthError
+from kgsynth.app.cli import app, choices, data, demo, graph, synth, train
+from kgsynth.app.cli.state import CliState, pass_state
+from kgsynth.errors import KgsynthError
 from kgsynth.progress import progress_bar, quiet_library_bars
 from kgsynth.redact import redact
-from kgsynth.workspace import Workspace, open_workspace
 
-
-@dataclass
-class CliState:
-    workspace_path: str | None = None
-    store: str | None = None
-    engine: str | None = None
-    ray_address: str | None = None
-    debug: bool = False
-    _ws: Workspace | None = field(default=None, repr=False)
-
-    def workspace(self, create: bool = False) -> Workspace:
-        """The workspace; only a writing command that may start a project passes `create`."""
-        if self._ws is None:
-            self._ws = open_workspace(
-                self.workspace_path, self.store, self.engine, self.ray_address, create=create
-            )
-            if self._ws.created:
-                toml = self._ws.path / "kgsynth.toml"
-                click.echo(f"created a new workspace {self._ws.path} (settings: {toml})", err=True)
-        return self._ws
-
-    def run_job(self, kind: str, params: dict, label: str, create: bool = False) -> dict:
-        """Run job `kind` here as a catalog job row, with a progress bar; its result dict."""
-        from kgsynth import jobs
-
-        ws = self.workspace(create=create)
-        params = {k: v for k, v in params.items() if v is not None}
-        job = jobs.run_inline(ws, kind, params, on_progress=progress_bar(label), reraise=True)
-        if job.state.value != "succeeded":
-            raise JobError(
-                f"job {job.id} {job.state.value}" + (f": {job.error}" if job.error else "")
-            )
-        return job.result | {"job_id": job.id}
-
-
-pass_state = click.make_pass_decorator(CliState)
 __all__ = ["CliState", "cli", "main", "pass_state", "progress_bar"]
 
 
@@ -67,9 +31,12 @@ __all__ = ["CliState", "cli", "main", "pass_state", "progress_bar"]
     type=click.Path(file_okay=False),
     help="Workspace directory (default: ./workspace, or $KGSYNTH_WORKSPACE).",
 )
-@click.option("--store", type=click.Choice(["embedded", "neo4j"]), help="Override the graph store.")
+@click.option("--store", type=choices.of("stores"), help="Override the graph store.")
 @click.option(
-    "--engine", envvar="KGSYNTH_ENGINE", help="Run heavy stages 'local' (default) or on 'ray'."
+    "--engine",
+    envvar="KGSYNTH_ENGINE",
+    type=choices.of("engines"),
+    help="Where heavy stages run (default: config engine, local).",
 )
 @click.option(
     "--ray-address",
@@ -86,14 +53,8 @@ def cli(ctx: click.Context, workspace, store, engine, ray_address, debug: bool) 
     ctx.call_on_close(lambda: state._ws.close() if state._ws else None)
 
 
-def _register_all() -> None:
-    from kgsynth.app.cli import app, data, demo, graph, synth, train
-
-    for module in (graph, synth, data, train, app, demo):
-        module.register(cli)
-
-
-_register_all()
+for _module in (graph, synth, data, train, app, demo):
+    _module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

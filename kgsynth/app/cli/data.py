@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from kgsynth.app.cli import CliState, pass_state
+from kgsynth.app.cli.choices import listed, of
+from kgsynth.app.cli.state import CliState, pass_state
 from kgsynth.errors import InputError
 from kgsynth.types import DatasetVersion, Example
 
@@ -73,7 +74,7 @@ def _brief(e: Example) -> dict:
 @click.argument("version")
 @click.option(
     "--method",
-    type=click.Choice(["majority", "label_model"]),
+    type=listed("synth.annotate", "METHODS"),
     default="majority",
     show_default=True,
     help="How to combine the weak labels in meta['votes'].",
@@ -306,8 +307,8 @@ def clean_cmd(state: CliState, version, filters, eval_sets, options, name) -> No
     "--format",
     "fmt",
     required=True,
-    help="Output format: an exporter's name, e.g. alpaca, sharegpt, openai, classification-jsonl,"
-    " csv, parquet, hf (a wrong name lists them all).",
+    type=of("exporters"),
+    help="Output format (an exporter's name).",
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--split", default="0.8,0.1,0.1", show_default=True, help="train,dev,test shares.")
@@ -321,9 +322,6 @@ def clean_cmd(state: CliState, version, filters, eval_sets, options, name) -> No
 @pass_state
 def export_cmd(state: CliState, version, fmt, out, split, seed, provenance) -> None:
     """Write train/dev/test files, a dataset card and a LLaMA-Factory dataset_info.json."""
-    from synth.export import EXPORTERS
-
-    EXPORTERS.get(fmt)  # an unknown format fails here, naming the valid ones
     try:
         fractions = tuple(float(x) for x in _csv(split))
     except ValueError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kgsynth.app.cli import CliState, pass_state
+from kgsynth.app.cli.state import CliState, pass_state
 
 
 def register(cli: click.Group) -> None:

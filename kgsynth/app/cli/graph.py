@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kgsynth.app.cli import CliState, pass_state
+from kgsynth.app.cli.state import CliState, pass_state
 from kgsynth.errors import InputError
 
 

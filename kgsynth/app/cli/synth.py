@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from kgsynth.app.cli import CliState, pass_state
+from kgsynth.app.cli.choices import listed
+from kgsynth.app.cli.state import CliState, pass_state
 from kgsynth.app.summary import version_lines
 from kgsynth.errors import InputError
 
-QA_TYPE_NAMES = ("single_fact", "multi_hop", "aggregation", "comparison", "yes_no", "extractive")
+QA_TYPE_NAMES = listed("synth.qa", "QA_TYPES")
 COUNT = click.IntRange(min=1)
 
 
@@ -31,7 +32,7 @@ def synth_group() -> None:
     "--types",
     "-t",
     multiple=True,
-    type=click.Choice(QA_TYPE_NAMES),
+    type=QA_TYPE_NAMES,
     help="QA types to build (repeatable; default: all).",
 )
 @click.option(
@@ -56,7 +57,7 @@ def qa_cmd(state, types, n, generator, lang, per_entity_cap, seed, name) -> None
 
 
 @synth_group.command("preview")
-@click.option("--types", "-t", multiple=True, type=click.Choice(QA_TYPE_NAMES), help="QA types.")
+@click.option("--types", "-t", multiple=True, type=QA_TYPE_NAMES, help="QA types.")
 @click.option("--n", "-n", type=COUNT, default=2, show_default=True, help="Pairs per type.")
 @click.option("--generator", "-g", default="template", show_default=True, help="Generator name.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
@@ -93,6 +94,7 @@ def preview_cmd(state, types, n, generator, seed, show_prompt) -> None:
 @click.option("--unit", default="document", show_default=True, help="document | chunk.")
 @click.option(
     "--selection",
+    type=listed("synth.classify", "SELECTIONS"),
     default="spread",
     show_default=True,
     help="spread: units over the whole confidence range; top: the most confident only.",

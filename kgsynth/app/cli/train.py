@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kgsynth.app.cli import CliState
+from kgsynth.app.cli.state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
 DATA = click.Path(exists=True, resolve_path=True)

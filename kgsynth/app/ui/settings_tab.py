@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-from kgsynth.app.ui.config_io import save_config
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
-from kgsynth.config import GeneratorConfig
+from kgsynth.config import generator_options, save_config
 from kgsynth.errors import InputError
+from kgsynth.generators import GENERATORS
+from kgsynth.store import STORES
 
 GEN_COLUMNS = ["name", "kind", "model", "base_url", "api key env var", "key set"]
 
@@ -15,8 +16,9 @@ GEN_COLUMNS = ["name", "kind", "model", "base_url", "api key env var", "key set"
 def generator_rows(ctx: UIContext) -> list[list]:
     rows = []
     for name, g in ctx.ws.config.generators.items():
-        key_set = ("yes" if os.environ.get(g.api_key_env) else "no") if g.api_key_env else "-"
-        rows.append([name, g.kind, g.model or "", g.base_url or "", g.api_key_env or "", key_set])
+        model, url, key_env = (getattr(g, k, None) for k in ("model", "base_url", "api_key_env"))
+        key_set = ("yes" if os.environ.get(key_env) else "no") if key_env else "-"
+        rows.append([name, g.kind, model or "", url or "", key_env or "", key_set])
     return rows
 
 
@@ -56,11 +58,9 @@ def save_generator(
     if key_env.strip() and not key_env.strip().replace("_", "").isalnum():
         raise InputError("the API key field takes the NAME of an environment variable, not the key")
     config = ctx.ws.config.model_copy(deep=True)
-    config.generators[name] = GeneratorConfig(
-        kind=kind,
-        model=model.strip() or None,
-        base_url=base_url.strip() or None,
-        api_key_env=key_env.strip() or None,
+    given = {"model": model, "base_url": base_url, "api_key_env": key_env}
+    config.generators[name] = generator_options(
+        kind, **{k: v.strip() for k, v in given.items() if v and v.strip()}
     )
     path = save_config(ctx.ws.path, config)
     ctx.switch(ctx.ws.path)
@@ -77,7 +77,7 @@ def build(ctx: UIContext, server_info: str = "") -> Hooks:
         open_btn = gr.Button("Open workspace", elem_id="settings-open", scale=1)
     gr.Markdown("### Graph store")
     with gr.Row():
-        kind = gr.Radio(["embedded", "neo4j"], label="Store", elem_id="settings-store")
+        kind = gr.Radio(STORES.names(), label="Store", elem_id="settings-store")
         uri = gr.Textbox(label="Neo4j URI", elem_id="settings-neo4j-uri")
         user = gr.Textbox(label="Neo4j user", elem_id="settings-neo4j-user")
         pw_env = gr.Textbox(
@@ -92,7 +92,7 @@ def build(ctx: UIContext, server_info: str = "") -> Hooks:
     with gr.Row():
         g_name = gr.Textbox(label="Name", elem_id="settings-gen-name")
         g_kind = gr.Dropdown(
-            ["template", "transformers", "openai"],
+            GENERATORS.names(),
             value="openai",
             label="Kind",
             elem_id="settings-gen-kind",

@@ -114,6 +114,8 @@ def _single_fact(view: GraphView, rng: random.Random, want: int = 0) -> list[Can
             if len(subjects[(r.target_id, r.predicate)]) == 1:
                 options.append("subject")
             rng.shuffle(options)
+            if _lang(view, r.source_id) == "en" and _light(r.predicate):
+                continue
             for ask in options:
                 item = _fact_item(view, r, ask, parses)
                 if item is not None:
@@ -170,9 +172,9 @@ def _steps(view: GraphView, eid: str) -> list[tuple[Relation, bool, str]]:
 def _multi_hop(
     view: GraphView, rng: random.Random, want: int = 0, per_start: int = 6
 ) -> list[Candidate]:
-    """Chains of typed facts with one answer. English chains are two hops asked as one question
-    (the bridge described by the first fact's sentence); chains no natural question fits are
-    skipped."""
+    """Chains of two typed facts with one answer, asked as one question (English: the bridge
+    described by the first fact's sentence); chains no natural question fits are skipped, and so
+    are longer chains and chains that repeat a predicate (they read as riddles)."""
     out = []
     parses = SentenceParses()
     starts = sorted(view.entities)
@@ -186,10 +188,8 @@ def _multi_hop(
             for s2 in _steps(view, s1[2]):
                 if s2[2] in (start, s1[2]) or s2[0].id == s1[0].id:
                     continue
-                chains.append([s1, s2])
-                for s3 in [] if english else _steps(view, s2[2])[:8]:
-                    if s3[2] not in (start, s1[2], s2[2]) and s3[0].id != s2[0].id:
-                        chains.append([s1, s2, s3])
+                if s2[0].predicate != s1[0].predicate:  # "the secretary of X's secretary": no
+                    chains.append([s1, s2])
         rng.shuffle(chains)
         kept = 0
         for chain in chains:
@@ -202,6 +202,8 @@ def _multi_hop(
             }:
                 continue  # the same predicate path reaches several ends: ambiguous
             question = None
+            if english and any(_light(r.predicate) for r, _, _ in chain):
+                continue  # "the person who told BBC Sport": reporting verbs make no bridge
             if english:
                 (r1, _, bridge), (r2, _, end) = chain
                 question = chain_question(view, r1, r2, bridge, end, parses)

@@ -24,7 +24,7 @@ from synth.qa_check import check_answer, normalize
 from synth.qa_report import quick_quality
 from synth.qa_sampling import Candidate, balanced_sample
 from synth.templates import TemplateLibrary, parse_qa
-from synth.versions import save
+from synth.versions import save, unique
 
 Progress = Callable[[int, int], None] | None
 BATCH = 16
@@ -67,7 +67,7 @@ def build_qa(
     gen = make_generator(ws, generator, **(generator_overrides or {}))
     examples, rejected, _ = _generate(ws, selected, gen, generator, seed, max_new_tokens, progress)
     stats = {
-        "quality": quick_quality(examples).model_dump(exclude_none=True),
+        "quality": quick_quality(unique(examples)).model_dump(exclude_none=True),
         "candidates": pools,
         "selected": dict(Counter(c.payload.qa_type for c in selected)),
         "rejected": dict(rejected),

@@ -129,6 +129,11 @@ def create_job(ws: Workspace, kind: str, params: dict | None = None) -> Job:
     try:
         job.model_dump_json()
     except ValueError as e:
+        if "surrogates not allowed" in str(e):  # a path from argv that is not UTF-8
+            raise JobError(
+                "a file name is not valid UTF-8 (made on another system?): rename it, or pass "
+                "the folder that holds it"
+            ) from e
         raise JobError(f"job params must be JSON values (strings, numbers, lists): {e}") from e
     job.artifacts["checkpoint_dir"] = str(checkpoint_dir(ws, job.id))
     ws.catalog.save_job(job)

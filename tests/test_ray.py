@@ -35,13 +35,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class NodeOfItem(Work):
-    """Which Ray node ran each item."""
+    """Which Ray node and worker process ran each item, and how often that worker ran setup."""
+
+    def setup(self, ws) -> None:
+        self.setups = getattr(self, "setups", 0) + 1
 
     def run(self, items: list) -> list:
         import ray
 
         time.sleep(0.3)  # long enough that both workers get batches
-        return [ray.get_runtime_context().get_node_id() for _ in items]
+        node = ray.get_runtime_context().get_node_id()
+        return [(node, os.getpid(), self.setups) for _ in items]
 
 
 def corpus(tmp_path, per_label: int):
@@ -70,9 +74,11 @@ def test_two_ray_nodes_give_the_local_results(tmp_path, ray_cluster):
     with open_workspace(tmp_path / "ray", engine="ray", ray_address=ray_cluster.address) as ws:
         context = ws.engine.connect().data.DataContext.get_current()
         context.wait_for_min_actors_s = 300  # both workers up before the first batch goes out
-        nodes = ws.engine.map(NodeOfItem(), list(range(8)), batch_size=1)
+        ran = ws.engine.map(NodeOfItem(), list(range(8)), batch_size=1)
         context.wait_for_min_actors_s = -1
-        assert len(set(nodes)) == ray_cluster.nodes == 2, "batches ran on both nodes"
+        assert len({node for node, _, _ in ran}) == ray_cluster.nodes == 2, "ran on both nodes"
+        assert {setups for _, _, setups in ran} == {1}  # one setup (model load) per worker
+        assert len({pid for _, pid, _ in ran}) == 2 < len(ran)  # workers took several batches
         ws.engine.small_work_here = False  # every stage's work on the cluster, however small
         ws.config.datasets.shard_min_examples = 1
         remote = qa_pipeline(ws, docs, tmp_path / "ray-export")
@@ -110,13 +116,15 @@ def test_cli_ingest_classification_and_model_generation_on_ray_match_local(
     from kgsynth.generators import Prompt, make_generator
 
     docs = corpus(tmp_path, 4)
+    for name in ("news.txt", "mixed.txt"):  # Chinese and mixed documents: the zh extractor too
+        shutil.copy(os.path.join(ROOT, "tests", "fixtures", "zh", name), docs / f"zh-{name}")
     env = ray_cluster.env() | {"KGSYNTH_ENGINE": "ray", "KGSYNTH_RAY_ADDRESS": ray_cluster.address}
     kgsynth = [sys.executable, "-c", "from kgsynth.app.cli import main; main()"]
     cmd = [*kgsynth, "-w", str(tmp_path / "ray"), "ingest", str(docs)]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "ingested 20 documents" in run.stdout + run.stderr
-    assert "ingest: 20/20 (100%)" in run.stderr  # the CLI's progress lines, fed by the Ray stage
+    assert "ingested 22 documents" in run.stdout + run.stderr
+    assert "ingest: 22/22 (100%)" in run.stderr  # the CLI's progress lines, fed by the Ray stage
     prompts = [Prompt.user(f"Name a city in {c}.", max_new_tokens=8) for c in ("France", "Peru")]
     with Workspace(tmp_path / "local") as ws:
         ingest(ws, [docs])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from kgsynth.nlp import load_nlp
 from kgsynth.types import Relation
 from synth.graph_view import GraphView
-from synth.questions import AnswerSpan, Question, ask, relative_clause
+from synth.questions import AnswerSpan, Question, ask, polar, relative_clause
 
 PARSE_BATCH = 64
 KIND_NOUNS = {
@@ -106,6 +106,27 @@ def fact_question(
         q = ask(doc[:], span)
         if q and _names(q.text, view, other_id) and len(q.text.split()) <= MAX_WORDS:
             return q, ev.sentence
+    return None
+
+
+def yes_no_question(
+    view: GraphView, r: Relation, parses: SentenceParses, decoy: str | None = None
+) -> str | None:
+    """The fact as a yes/no question read off its sentence; with `decoy`, the object's name is
+    swapped for the decoy's (the answer is then no)."""
+    for ev in r.evidence[:2]:
+        doc = parses[ev.sentence]
+        span = _span(doc, view, r.target_id)
+        if span is None:
+            continue
+        question = polar(doc[:], span)
+        if not question or not _names(question, view, r.source_id):
+            continue
+        if decoy is None:
+            return question
+        named = doc.text[doc[span.start].idx : doc[span.end - 1].idx + len(doc[span.end - 1])]
+        if question.count(named) == 1:
+            return question.replace(named, view.entity(decoy).name)
     return None
 
 

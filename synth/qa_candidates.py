@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 
 from kgsynth.types import Relation, Span
-from synth.fact_questions import SentenceParses, chain_question, fact_question
+from synth.fact_questions import SentenceParses, chain_question, fact_question, yes_no_question
 from synth.graph_view import GraphView
 from synth.phrasing import predicate_form
 from synth.qa_check import Expectation
@@ -58,10 +58,23 @@ def candidates(view: GraphView, qa_type: str, seed: int = 0, want: int = 0) -> l
     """Candidates of one QA type (deterministic for a seed); `want` lets costly builders stop early."""
     rng = random.Random(f"{seed}:{qa_type}")
     if qa_type == "extractive":
-        return extractive_candidates(view, rng, want) + _extractive_relations(view, rng)
-    if qa_type in ("single_fact", "multi_hop"):
-        return BUILDERS[qa_type](view, rng, want=want)
-    return BUILDERS[qa_type](view, rng)
+        out = extractive_candidates(view, rng, want) + _extractive_relations(view, rng)
+    elif qa_type in ("single_fact", "multi_hop"):
+        out = BUILDERS[qa_type](view, rng, want=want)
+    else:
+        out = BUILDERS[qa_type](view, rng)
+    return out if view.focus is None else [c for c in out if in_focus(view, c.payload)]
+
+
+def in_focus(view: GraphView, item: QAItem) -> bool:
+    """Whether a restricted build may use the item: it is asked about a focus chunk (answered
+    from a passage) or uses a focus relation (answered from the graph)."""
+    focus = view.focus
+    if focus is None:
+        return True
+    if item.context is not None:
+        return any(s.chunk_id in focus.chunk_ids for s in item.answer_spans)
+    return any(r.id in focus.relation_ids for r in item.relations)
 
 
 def fact_line(view: GraphView, r: Relation) -> str:
@@ -98,7 +111,7 @@ def _single_fact(view: GraphView, rng: random.Random, want: int = 0) -> list[Can
     for r in view.typed:
         objects[(r.source_id, r.predicate)].add(r.target_id)
         subjects[(r.target_id, r.predicate)].add(r.source_id)
-    relations = list(view.typed)
+    relations = view.focused(view.typed)
     rng.shuffle(relations)
     parses = SentenceParses()
     out = []
@@ -197,6 +210,8 @@ def _multi_hop(
                 break
             if any(view.entity(other).type in VAGUE_TYPES for _, _, other in chain):
                 continue  # chains through "chairman" or "novel" nodes make vague questions
+            if not view.focused(r for r, _, _ in chain):
+                continue  # a restricted build asks only chains through new facts
             if _reachable(view, start, [(r.predicate, fwd) for r, fwd, _ in chain]) != {
                 chain[-1][2]
             }:
@@ -380,23 +395,27 @@ def _comparison(view: GraphView, rng: random.Random, per_group: int = 6) -> list
 # ---------------------------------------------------------------- yes / no
 
 
-def _yes_no(view: GraphView, rng: random.Random) -> list[Candidate]:
+def _yes_no(view: GraphView, rng: random.Random, want: int = 0) -> list[Candidate]:
+    """A fact as a yes/no question (yes), and the same question about a decoy object (no).
+    English questions are read off the fact's sentence (its tense and modality kept); decoys are
+    things the same predicate holds elsewhere ("Did Disney make Toy Story?"), so the false
+    statement is plausible; other languages fall back to any entity of the object's type."""
     by_type: dict[str, list[str]] = defaultdict(list)
     for eid in sorted(view.entities):
         by_type[view.entity(eid).type].append(eid)
     objects_of: dict[str, set[str]] = defaultdict(set)
     for r in view.typed:
         objects_of[r.predicate].add(r.target_id)
+    relations = list(view.typed)
+    rng.shuffle(relations)
+    parses = SentenceParses()
     out = []
-    for r in view.typed:
+    for r in relations:
         s, o = view.entity(r.source_id), view.entity(r.target_id)
         lang = _lang(view, s.id)
         if lang == "en" and not _plain(r.predicate, o.type):
             continue
         yes, no = YES_NO.get(lang, YES_NO["en"])
-        out.append(_yes_no_candidate(view, r, o.id, True, yes, lang))
-        # English decoys are things the same predicate holds elsewhere ("Did Disney make Toy
-        # Story?"), so the false statement is plausible; other languages fall back to the type.
         pool = objects_of[r.predicate] if lang == "en" else by_type[o.type]
         decoys = [
             e
@@ -405,12 +424,24 @@ def _yes_no(view: GraphView, rng: random.Random) -> list[Candidate]:
             and view.entity(e).type == o.type
             and (s.id, r.predicate, e) not in view.facts
         ]
-        if decoys:
-            out.append(_yes_no_candidate(view, r, rng.choice(decoys), False, no, lang))
+        decoy = rng.choice(decoys) if decoys else None
+        for truth, object_id, answer in ((True, o.id, yes), (False, decoy, no)):
+            if object_id is None:
+                continue
+            question = None
+            if lang == "en":
+                question = yes_no_question(view, r, parses, None if truth else object_id)
+                if question is None:
+                    continue
+            out.append(_yes_no_candidate(view, r, object_id, truth, answer, lang, question))
+        if want and len(out) >= OVERSAMPLE * want:
+            break
     return out
 
 
-def _yes_no_candidate(view, r: Relation, object_id: str, truth: bool, answer: str, lang: str):
+def _yes_no_candidate(
+    view, r: Relation, object_id: str, truth: bool, answer: str, lang: str, question: str | None
+):
     s, o = view.entity(r.source_id), view.entity(object_id)
     item = QAItem(
         qa_type="yes_no",
@@ -422,6 +453,7 @@ def _yes_no_candidate(view, r: Relation, object_id: str, truth: bool, answer: st
             "object_type": o.type,
             "truth": truth,
             "answer": answer,
+            **({"question": question} if question else {}),
         },
         expectation=Expectation(truth=truth),
         facts=[f"{s.name} | {r.predicate} | {o.name}"],

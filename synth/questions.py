@@ -209,6 +209,32 @@ def _specific_enough(question: str, verb) -> bool:
     return len(content) >= 2
 
 
+def polar(sent, span: AnswerSpan) -> str | None:
+    """The yes/no question stating the clause that `span` is the object (or prepositional object)
+    of, in its own tense and modality: "Did the BBC launch Freeview in 2002?", "Will the RFU
+    investigate Andy Robinson?"."""
+    doc = sent.doc
+    head = _head(doc, span)
+    if head is None or not _whole(doc, span, head, head):
+        return None
+    role = head
+    while role.dep_ == "appos":
+        role = role.head
+    verb = role.head
+    if role.dep_ == "pobj" and verb.dep_ in ("prep", "agent"):
+        verb = verb.head
+    elif role.dep_ not in OBJECT_DEPS and role.dep_ != "attr":
+        return None
+    if not (_is_verb(verb) and _askable(verb)) or any(c.dep_ == "neg" for c in verb.children):
+        return None  # a denied fact makes a confusing yes/no question
+    built = _inverted(verb, "", exclude=set(), rule="polar")
+    if built is None:
+        return None
+    text = built[0]
+    ok = MIN_QUESTION_WORDS <= len(text.split()) <= MAX_QUESTION_TOKENS and not _unresolved(text)
+    return text if ok else None
+
+
 def relative_clause(sent, span: AnswerSpan, who: bool = False) -> str | None:
     """The clause of `sent` around `span` as a relative clause describing it, in the sentence's own
     words and tense: "that Microsoft acquired in 2018", "who founded the university"."""
@@ -430,7 +456,7 @@ def _phrase(token) -> str:
     """A noun phrase moved inside the question: 'The university' → 'the university'."""
     tokens = _subtree(token)
     text = _render(tokens)
-    if tokens and tokens[0].pos_ != "PROPN" and tokens[0].text != "I":
+    if tokens and tokens[0].pos_ != "PROPN" and not tokens[0].ent_type_ and tokens[0].text != "I":
         text = text[:1].lower() + text[1:]
     return text
 

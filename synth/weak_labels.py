@@ -98,7 +98,8 @@ def label_units(
         best = probs, held_probs, dict(outputs), dict(weights), dict(accuracy), temperature, priors
     ctx.pseudo = None
     probs, held_probs, outs, weights, accuracy, temperature, priors = best
-    keep, abstain, thresholds = _abstain(ctx, probs, min_precision)
+    # confidence means precision only once calibrated on held-out seeds
+    keep, abstain, thresholds = _abstain(ctx, probs, min_precision if len(y) else 0.0)
     report = {
         "lf_heldout_accuracy": {n: round(a, 4) for n, (a, _) in accuracy.items()},
         "lf_weights": {n: round(w, 3) for n, w in weights.items()},
@@ -181,7 +182,9 @@ def _weight(acc: float, n: int, L: int) -> float:
 
 
 def _calibrated(outputs: dict, held: dict, weights: dict, L: int, y: np.ndarray):
-    """Combined pool and held-out probabilities: temperature from the seeds, priors from the pool."""
+    """Combined pool and held-out probabilities: temperature from the seeds, priors from the pool.
+    Without held-out seeds nothing is calibrated: uniform priors (EM over uncalibrated votes drifts
+    toward one label)."""
     names = [n for n in outputs if weights.get(n, 0.0) > 0]
     if not names:  # no LF beats chance on the seeds: fall back to all, equally
         names, weights = list(outputs), dict.fromkeys(outputs, 1.0)
@@ -192,7 +195,7 @@ def _calibrated(outputs: dict, held: dict, weights: dict, L: int, y: np.ndarray)
         t = _temperature(seeds, y)
         seeds = _sharpen(seeds, t)
     pool = _sharpen(pool, t)
-    priors = _priors(pool)
+    priors = _priors(pool) if len(y) else np.full(L, 1.0 / L)
     pool = _reweigh(pool, priors)
     held_probs = seeds if seeds is not None else np.zeros((0, L))
     return pool, held_probs, t, priors

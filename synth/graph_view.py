@@ -9,11 +9,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from kgsynth.types import Chunk, Entity, Relation, Triple
+from kgsynth.types import Chunk, Entity, Example, Relation, Triple
+
+
+@dataclass(frozen=True)
+class Focus:
+    """New material a build is restricted to (`synth update`): a candidate must use one of these
+    relations or, when it is answered from a passage, be asked about one of these chunks.
+
+    `stale` are the ids of the examples being replaced: one made again with the same text (a
+    passage that survived an edit) gets a new id, so it is stored with its new provenance.
+    """
+
+    relation_ids: frozenset[str] = frozenset()
+    chunk_ids: frozenset[str] = frozenset()
+    stale: frozenset[str] = frozenset()
+
+    def rebase(self, examples: list[Example]) -> list[Example]:
+        from synth.versions import changed
+
+        return [
+            changed(e, meta={**e.meta, "replaces": e.id}) if e.id in self.stale else e
+            for e in examples
+        ]
 
 
 class GraphView:
+    focus: Focus | None = None  # set by a restricted build: the builders skip everything else
+
     def __init__(
         self,
         entities: list[Entity],
@@ -78,6 +103,18 @@ class GraphView:
     def chunks(self) -> list[Chunk]:
         """The text chunks behind the graph (from the catalog), in a stable order."""
         return sorted(self._chunks() if self._chunks else [], key=lambda c: (c.doc_id, c.index))
+
+    def focused(self, relations: Iterable[Relation]) -> list[Relation]:
+        """The relations a restricted build may ask about (all of them without a focus)."""
+        if self.focus is None:
+            return list(relations)
+        return [r for r in relations if r.id in self.focus.relation_ids]
+
+    def focused_chunks(self, chunks: Iterable[Chunk]) -> list[Chunk]:
+        """The chunks a restricted build may ask about (all of them without a focus)."""
+        if self.focus is None:
+            return list(chunks)
+        return [c for c in chunks if c.id in self.focus.chunk_ids]
 
     def degree(self, entity_id: str) -> int:
         """Typed relations touching the entity."""

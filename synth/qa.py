@@ -18,7 +18,9 @@ from kgsynth.errors import InputError
 from kgsynth.generators import Prompt, make_generator
 from kgsynth.text import in_language
 from kgsynth.types import DatasetVersion, Example, Provenance, Record, Span, example_id
-from synth.graph_view import GraphView
+from synth.balance import Balancer, even_split, figures
+from synth.balance import quotas as balance_quotas
+from synth.graph_view import Focus, GraphView
 from synth.qa_candidates import QA_TYPES, QAItem, candidates, fact_line
 from synth.qa_check import check_answer, normalize
 from synth.qa_report import quick_quality
@@ -53,25 +55,35 @@ def build_qa(
     progress: Progress = None,
     generator_overrides: dict[str, Any] | None = None,
     max_new_tokens: int = MAX_NEW_TOKENS,
+    quotas: dict[str, int] | None = None,
+    restrict: Focus | None = None,
+    balance: bool = False,
 ) -> DatasetVersion:
     """Build about `n` QA pairs split evenly over `types`, and save them as a new dataset version.
 
     `generator_overrides` are passed to ``make_generator`` (e.g. ``{"model": path}``);
-    `max_new_tokens` bounds each model reply (a question and a short answer).
+    `max_new_tokens` bounds each model reply (a question and a short answer). `quotas` give each
+    type its own count instead of an even split of `n`; `restrict` asks only about new material
+    (the relations and chunks `synth update` names); `balance` aims at even coverage of the graph
+    (:mod:`synth.balance`) and records the figures before and after in the version's stats.
     """
     types = _check_types(types)
     view = GraphView.load(ws, seed=seed)
     if not view.entities:
         raise InputError("the graph is empty; ingest documents first (kgsynth ingest)")
-    selected, pools = _select(view, types, n, lang, per_entity_cap, seed)
+    view.focus = restrict
+    selected, pools, balanced = _select(view, types, n, lang, per_entity_cap, seed, quotas, balance)
     gen = make_generator(ws, generator, **(generator_overrides or {}))
     examples, rejected, _ = _generate(ws, selected, gen, generator, seed, max_new_tokens, progress)
+    if restrict is not None:
+        examples = restrict.rebase(examples)
     stats = {
         "quality": quick_quality(unique(examples)).model_dump(exclude_none=True),
         "candidates": pools,
         "selected": dict(Counter(c.payload.qa_type for c in selected)),
         "rejected": dict(rejected),
         "rejected_total": sum(rejected.values()),
+        **({"balance": balanced} if balanced else {}),
     }
     params = {
         "types": list(types),
@@ -80,6 +92,9 @@ def build_qa(
         "lang": lang,
         "per_entity_cap": per_entity_cap,
         "seed": seed,
+        **({"quotas": quotas} if quotas else {}),
+        **({"balance": True} if balance else {}),
+        **({"restricted": _restricted(restrict)} if restrict is not None else {}),
     }
     return save(ws, examples, name=name or "qa", stage="synth", params=params, stats=stats)
 
@@ -97,7 +112,7 @@ def preview(
     """A few pairs per type with the prompt each one sends; nothing is saved."""
     types = _check_types(types)
     view = GraphView.load(ws, seed=seed)
-    selected, _ = _select(view, types, n * len(types), None, 3, seed)
+    selected, _, _ = _select(view, types, n * len(types), None, 3, seed)
     gen = make_generator(ws, generator, **(generator_overrides or {}))
     _, _, items = _generate(ws, selected, gen, generator, seed, max_new_tokens, None)
     return items
@@ -116,9 +131,96 @@ def prompts(
     """The prompts `build_qa` would send with these settings (for token and cost estimates)."""
     types = _check_types(types)
     view = GraphView.load(ws, seed=seed)
-    selected, _ = _select(view, types, n, lang, per_entity_cap, seed)
+    selected, _, _ = _select(view, types, n, lang, per_entity_cap, seed)
     library, rng = TemplateLibrary(ws), random.Random(seed)
     return [_prompt(library, c.payload, rng, max_new_tokens) for c in selected]
+
+
+class QAPlan(Record):
+    """What `build_qa` would make with some settings (a dry run: nothing generated or saved)."""
+
+    per_type: dict[str, int]  # pairs selected per QA type (before answer checks)
+    pools: dict[str, int]  # candidates found per type
+    predicates: dict[str, int]  # selected per predicate (stratum), most first
+    entity_types: dict[str, int]  # selected per entity type of the anchor entity
+    balance: dict[str, Any] | None = None  # figures before/after with balancing
+    generator: str = "template"
+    model_calls: int = 0  # 0 for the template generator
+    prompt_tokens: int = 0  # estimated
+    completion_tokens: int = 0  # at most
+    cost_usd: float | None = None  # with the generator's configured prices
+
+    def lines(self, top: int = 10) -> list[str]:
+        total = sum(self.per_type.values())
+        out = [f"dry run: {total} pairs would be selected ({self.generator}); nothing is saved"]
+        out += [
+            f"  {t:<12} {n:>6} of {self.pools.get(t, 0):>6} candidates"
+            for t, n in self.per_type.items()
+        ]
+        for title, counts in (
+            ("per predicate", self.predicates),
+            ("per entity type", self.entity_types),
+        ):
+            shown = ", ".join(f"{k} {v}" for k, v in list(counts.items())[:top])
+            more = f", ... {len(counts) - top} more" if len(counts) > top else ""
+            out.append(f"  {title}: {shown}{more}")
+        if self.balance:
+            b, a = self.balance["before"], self.balance["after"]
+            out.append(f"  {'balance':<22} {'before':>8} {'after':>8}")
+            out += [f"    {k:<20} {b[k]:>8} {a[k]:>8}" for k in a]
+        if self.model_calls:
+            cost = f", about ${self.cost_usd:.4f}" if self.cost_usd else ""
+            out.append(
+                f"  {self.model_calls} model calls: about {self.prompt_tokens:,} prompt tokens and "
+                f"at most {self.completion_tokens:,} completion tokens{cost}"
+            )
+        else:
+            out.append("  no model calls: the template generator renders the facts")
+        return out
+
+
+def plan(
+    ws,
+    *,
+    types: tuple[str, ...] | list[str] = QA_TYPES,
+    n: int = 100,
+    generator: str = "template",
+    lang: str | None = None,
+    per_entity_cap: int = 3,
+    seed: int = 0,
+    balance: bool = False,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+) -> QAPlan:
+    """The budget of a `build_qa` run with these settings: pairs per type and stratum and, for a
+    model generator, the calls, estimated tokens and cost (the configured prices per 1,000)."""
+    from kgsynth.generators import generator_config
+    from synth.tokens import estimate_tokens
+
+    types = _check_types(types)
+    kind, config = generator_config(ws, generator)
+    view = GraphView.load(ws, seed=seed)
+    selected, pools, balanced = _select(view, types, n, lang, per_entity_cap, seed, None, balance)
+    out = QAPlan(
+        per_type=dict(Counter(c.payload.qa_type for c in selected)),
+        pools=pools,
+        predicates=dict(Counter(c.strata.get("predicate", "") for c in selected).most_common()),
+        entity_types=dict(Counter(c.strata.get("type", "") for c in selected).most_common()),
+        balance=balanced,
+        generator=generator,
+    )
+    if kind != "template":
+        library, rng = TemplateLibrary(ws), random.Random(seed)
+        sent = [_prompt(library, c.payload, rng, max_new_tokens) for c in selected]
+        out.model_calls = len(sent)
+        out.prompt_tokens = estimate_tokens(sent)
+        out.completion_tokens = max_new_tokens * len(sent)
+        price_in = getattr(config, "price_per_1k_input", 0.0)
+        price_out = getattr(config, "price_per_1k_output", 0.0)
+        if price_in or price_out:
+            out.cost_usd = round(
+                out.prompt_tokens / 1000 * price_in + out.completion_tokens / 1000 * price_out, 6
+            )
+    return out
 
 
 # ---------------------------------------------------------------- selection
@@ -132,21 +234,49 @@ def _check_types(types) -> tuple[str, ...]:
     return types
 
 
-def _select(view: GraphView, types, n: int, lang, cap: int, seed: int):
-    """Balanced candidates per type: n split evenly (the first types get the remainder)."""
+def _select(view: GraphView, types, n: int, lang, cap: int, seed: int, quotas=None, balance=False):
+    """Candidates per type: n split evenly (the first types get the remainder), or each type's
+    quota. With `balance`, caps and quotas for even coverage (:mod:`synth.balance`). Returns the
+    selection, the pool size per type, and with `balance` the figures of the default selection
+    from the same pools ("before") and of the balanced one ("after")."""
+    wants = dict(quotas) if quotas is not None else even_split(types, n)
+    pools: dict[str, list[Candidate]] = {}
+    for qa_type in types:
+        if wants.get(qa_type, 0) <= 0:
+            continue
+        pool = candidates(view, qa_type, seed, wants[qa_type])
+        pools[qa_type] = [c for c in pool if c.payload.lang == lang] if lang else pool
+    sizes = {t: len(pool) for t, pool in pools.items()}
+    plan = balance_quotas(wants, sizes) if balance and quotas is None else wants
+    balancer = Balancer(pools, plan, cap, seed) if balance else None
     selected: list[Candidate] = []
-    pools: dict[str, int] = {}
-    for i, qa_type in enumerate(types):
-        want = n // len(types) + (1 if i < n % len(types) else 0)
-        pool = candidates(view, qa_type, seed, want)
-        if lang:
-            pool = [c for c in pool if c.payload.lang == lang]
-        pools[qa_type] = len(pool)
-        chosen = balanced_sample(pool, want, per_entity_cap=cap, seed=seed)
+    before: list[Candidate] = []
+    for qa_type, pool in pools.items():
+        if balancer is None:
+            chosen = balanced_sample(pool, plan[qa_type], per_entity_cap=cap, seed=seed)
+        else:
+            chosen = balancer.sample(pool, plan[qa_type])
+            before += balanced_sample(pool, wants[qa_type], per_entity_cap=cap, seed=seed)
         for c in chosen:
             c.payload.facts = c.payload.facts or [fact_line(view, r) for r in c.payload.relations]
         selected += chosen
-    return selected, pools
+    if balancer is None:
+        return selected, sizes, None
+    types_of = {eid: e.type for eid, e in view.entities.items()}
+    figs = {"before": figures(before, types_of), "after": figures(selected, types_of)}
+    figs["before"]["entity_cap"], figs["after"]["entity_cap"] = cap, balancer.cap
+    return selected, sizes, figs
+
+
+def _restricted(focus: Focus) -> dict[str, Any]:
+    """What a restricted build was limited to, for its params (content hashes of the id sets)."""
+    from kgsynth.ids import content_id
+
+    return {
+        "relations": len(focus.relation_ids),
+        "chunks": len(focus.chunk_ids),
+        "id": content_id(sorted(focus.relation_ids), sorted(focus.chunk_ids), prefix="focus_"),
+    }
 
 
 # ---------------------------------------------------------------- generation

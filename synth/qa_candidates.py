@@ -406,7 +406,7 @@ def _yes_no(view: GraphView, rng: random.Random, want: int = 0) -> list[Candidat
     objects_of: dict[str, set[str]] = defaultdict(set)
     for r in view.typed:
         objects_of[r.predicate].add(r.target_id)
-    relations = list(view.typed)
+    relations = view.focused(view.typed)
     rng.shuffle(relations)
     parses = SentenceParses()
     out = []

@@ -94,11 +94,12 @@ ANSWER_CLASSES = {
 
 def extractive_candidates(view: GraphView, rng: random.Random, want: int) -> list[Candidate]:
     """Up to about ``OVERSAMPLE × want`` extractive candidates from English chunks (seeded order)."""
-    chunks = [c for c in view.chunks() if c.lang == "en" and c.text.strip()]
+    chunks = [c for c in view.focused_chunks(view.chunks()) if c.lang == "en" and c.text.strip()]
     rng.shuffle(chunks)
     by_chunk = _entities_by_chunk(view)
     facts = _facts_by_sentence(view)
-    classes = class_nouns(view)
+    asked = {e.id for c in chunks for e in by_chunk.get(c.id, ())} if view.focus else None
+    classes = class_nouns(view, asked)
     nlp = load_nlp()
     out: list[Candidate] = []
     for i in range(0, len(chunks), PARSE_BATCH):
@@ -177,11 +178,14 @@ def _leaks(q: Question) -> bool:
     return q.answer.lower() in q.text.lower()
 
 
-def class_nouns(view: GraphView) -> dict[str, str]:
+def class_nouns(view: GraphView, among: set[str] | None = None) -> dict[str, str]:
     """Entity id → the one short class noun the graph states for it ("X is a team" → "team"), when
-    its is_a facts agree on one and the noun fits the entity's type (a person is no "school")."""
+    its is_a facts agree on one and the noun fits the entity's type (a person is no "school");
+    for the entities `among` only, when given."""
     found: dict[str, set[str]] = defaultdict(set)
     for r in view.typed:
+        if among is not None and r.source_id not in among:
+            continue
         if r.predicate == "is_a" and view.entity(r.source_id).type in KIND_GROUPS:
             noun = view.entity(r.target_id).name.lower()
             if _class_noun(noun):

@@ -18,12 +18,18 @@ import pickle
 import zlib
 from typing import TYPE_CHECKING
 
+from kg import delta
 from kg.resolve import Resolver
 from kgsynth.errors import StoreError
 from kgsynth.types import GraphBatch
 
 if TYPE_CHECKING:
     from kgsynth.workspace import Workspace
+
+SAVED = (
+    "the documents ingested so far are saved; the next ingest or `kgsynth jobs resume` writes "
+    "them to the graph"
+)
 
 
 class GraphLog:
@@ -40,6 +46,9 @@ class GraphLog:
 
     def recover(self) -> int:
         """Apply the logged batches the graph does not hold yet; returns how many."""
+        for seq in self.catalog.pending_deltas(self.key):  # written, but killed before its delta
+            if seq <= self.position():
+                delta.finish(self.store, self.catalog, self.key, seq)
         replayed = 0
         with self.store.bulk():
             for seq, data in self.catalog.graph_log(self.key, self.position()):
@@ -49,25 +58,26 @@ class GraphLog:
         self.prune()
         return replayed
 
-    def commit(self, removed: list[str], batch: GraphBatch, resolver: Resolver) -> int:
+    def commit(self, removed: list[str], batch: GraphBatch, resolver: Resolver, **changes) -> int:
         """Log a batch and the resolver state after it; call inside the catalog transaction that
-        saves the batch's documents. Returns the batch's sequence number."""
+        saves the batch's documents. Returns the batch's sequence number. `changes` name the
+        chunks and documents it adds and removes, for its graph delta (kg/delta.py)."""
         seq = self.catalog.log_graph_batch(self.key, encode_batch(removed, batch))
         self.catalog.save_ingest_state(self.key, seq, resolver_state(resolver))
+        delta.record(self.catalog, self.key, seq, removed, **changes)
         return seq
 
     def apply(self, seq: int, removed: list[str], batch: GraphBatch) -> None:
         """Write a logged batch to the graph store and move its position past it."""
         try:
+            delta.before_write(self.store, self.catalog, self.key, seq, batch)
             if removed:
                 self.store.remove_chunks(removed)
             self.store.write(batch)
             self.store.set_log_position(self.workspace_id, seq)
+            delta.finish(self.store, self.catalog, self.key, seq)
         except StoreError as e:
-            raise StoreError(
-                f"{e} (the documents ingested so far are saved; the next ingest or "
-                "`kgsynth jobs resume` writes them to the graph)"
-            ) from e
+            raise StoreError(f"{e} ({SAVED})") from e
 
     def prune(self) -> None:
         """Drop the logged batches the store holds durably (call after its bulk block ended)."""

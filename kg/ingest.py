@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from kg.chunking import chunk_document, owned_start
 from kg.commit import GraphLog
-from kg.documents import Skipped, iter_documents, list_files
+from kg.documents import Skipped, display_path, iter_documents, list_files
 from kg.extract import Extractor, make_extractor
 from kg.resolve import Resolution, Resolver
 from kgsynth.engine import Work, WorkerView
@@ -55,6 +55,7 @@ class IngestReport(Record):
     added: int = 0
     unchanged: int = 0
     replaced: int = 0
+    removed: int = 0  # documents whose source is gone (ingest with sync)
     skipped: list[Skipped] = Field(default_factory=list)
     documents: int = 0  # documents written in this run (added + replaced)
     chunks: int = 0
@@ -69,7 +70,8 @@ class IngestReport(Record):
         """A short human-readable account, one line per skipped file (capped)."""
         lines = [
             f"ingested {self.documents} documents ({self.added} new, {self.replaced} changed, "
-            f"{self.unchanged} unchanged): {self.chunks} chunks, {self.mentions} mentions, "
+            f"{self.unchanged} unchanged{f', {self.removed} removed' if self.removed else ''}): "
+            f"{self.chunks} chunks, {self.mentions} mentions, "
             f"{self.triples} triples -> {self.entities} entities, {self.relations} relations, "
             f"{self.merges} merges; {len(self.skipped)} skipped; {self.seconds:.1f} s"
         ]
@@ -91,11 +93,14 @@ def ingest(
     batch_docs: int | None = None,
     holder: str | None = None,
     wait: float = 0.0,
+    sync: bool = False,
 ) -> IngestReport:
     """Ingest files and folders into the workspace's catalog and graph store.
 
     Holds the workspace write lock throughout (`holder` names this writer to others; `wait` is how
     long to wait for another writer first) and first replays batches a crashed ingest left unwritten.
+    With `sync`, documents ingested before from under these paths whose source is gone are removed
+    (their chunks and every fact drawn only from them), so the graph follows the corpus.
     """
     if on_error not in ("skip", "raise"):
         raise InputError(f"on_error must be 'skip' or 'raise', not {on_error!r}")
@@ -106,9 +111,12 @@ def ingest(
     with write_lock(ws.path, holder or f"an ingest (pid {os.getpid()})", wait):
         log = GraphLog(ws)
         log.recover()
+        seen: set[str] = set()
         pending = _changed_documents(
-            ws, paths, report, text_col=text_col, field=field, on_error=on_error
+            ws, paths, report, seen, text_col=text_col, field=field, on_error=on_error
         )
+        if sync:
+            _remove_gone(ws, log, _gone(ws, paths, seen, report.skipped), report)
         if pending:
             _ingest_pending(ws, log, pending, report, extractors, on_error, progress, batch_docs)
     report.seconds = round(time.perf_counter() - started, 2)
@@ -277,9 +285,10 @@ def _embedder(ws: Workspace):
 
 
 def _changed_documents(
-    ws, paths, report: IngestReport, **options
+    ws, paths, report: IngestReport, seen: set[str], **options
 ) -> list[tuple[Document, str | None]]:
-    """New or changed documents with the id of the version they replace; counts unchanged and skipped."""
+    """New or changed documents with the id of the version they replace; counts unchanged and
+    skipped, and adds every source read to `seen`."""
     files, missing = list_files(paths)
     if missing and options["on_error"] == "raise":
         raise InputError(f"{missing[0].path}: {missing[0].reason}")
@@ -294,12 +303,41 @@ def _changed_documents(
             if isinstance(doc, Skipped):  # a bad row of a JSONL file
                 report.skipped.append(doc)
                 continue
+            seen.add(doc.source)
             old = ws.catalog.document_by_source(doc.source)
             if old is not None and old.id == doc.id:
                 report.unchanged += 1
             elif doc.source not in pending:
                 pending[doc.source] = (doc, old.id if old else None)
     return list(pending.values())
+
+
+def _gone(ws, paths, seen: set[str], skipped: list[Skipped]) -> dict[str, str]:
+    """Sources (and document ids) ingested before from under `paths` that were not read now; a file
+    that failed to load keeps its documents."""
+    roots = [display_path(p) for p in paths]
+    failed = {s.path for s in skipped}
+    gone = {}
+    for source, doc_id in ws.catalog.sources().items():
+        file = source.split("#", 1)[0]
+        under = any(file == r or file.startswith(r.rstrip("/") + "/") for r in roots)
+        if under and source not in seen and file not in failed:
+            gone[source] = doc_id
+    return gone
+
+
+def _remove_gone(ws, log: GraphLog, gone: dict[str, str], report: IngestReport) -> None:
+    """Remove documents whose source is gone, as one logged batch (like a changed document's old
+    version: its chunks leave the catalog and the graph together)."""
+    if not gone:
+        return
+    resolver = log.resolver(embedder=None, threshold=ws.config.ingest.embedding_threshold)
+    with ws.catalog.transaction():
+        removed = [c for doc_id in gone.values() for c in ws.catalog.delete_document(doc_id)]
+        seq = log.commit(removed, GraphBatch(), resolver, docs_removed=list(gone.values()))
+    log.apply(seq, removed, GraphBatch())
+    log.prune()
+    report.removed += len(gone)
 
 
 class _Router:
@@ -376,7 +414,14 @@ def _commit_batch(
             ws.catalog.save_document(doc, p.chunks_of[doc.id])
         ws.catalog.save_extractions(p.mentions, p.triples)
         ws.catalog.save_merges(p.merges)
-        seq = log.commit(p.removed, p.graph, resolver)
+        seq = log.commit(
+            p.removed,
+            p.graph,
+            resolver,
+            chunks_added=[c.id for cs in p.chunks_of.values() for c in cs],
+            docs_added=[doc.id for doc, old in batch if old is None],
+            docs_replaced={old: doc.id for doc, old in batch if old is not None},
+        )
     log.apply(seq, p.removed, p.graph)
     report.added += sum(1 for _, old in batch if old is None)
     report.replaced += sum(1 for _, old in batch if old is not None)

@@ -25,6 +25,7 @@ from kgsynth.types import (
     DatasetVersion,
     Document,
     Example,
+    GraphDelta,
     Job,
     Mention,
     MergeDecision,
@@ -105,6 +106,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX graph_log_store ON graph_log(store, seq);
         CREATE TABLE ingest_state (store TEXT PRIMARY KEY, seq INTEGER NOT NULL,
             data BLOB NOT NULL);
+        """,
+    ),
+    (
+        # What each ingest batch changed in the graph (kg/delta.py): `before` holds the batch's
+        # snapshot until it is written to the graph, then `data` its GraphDelta.
+        "0008_graph_deltas",
+        """
+        CREATE TABLE graph_deltas (seq INTEGER NOT NULL, store TEXT NOT NULL,
+            before BLOB, data TEXT, created_at TEXT NOT NULL, PRIMARY KEY (store, seq));
         """,
     ),
 ]
@@ -559,6 +569,61 @@ class Catalog:
             "SELECT seq, data FROM ingest_state WHERE store = ?", (store,)
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    # ------------------------------------------------------------ graph deltas (kg/delta.py)
+
+    def save_delta_snapshot(self, store: str, seq: int, before: bytes) -> None:
+        """Batch `seq`'s delta in the making (kg/delta.py): what it adds and removes, then the
+        graph before it is written."""
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO graph_deltas VALUES (?, ?, ?, NULL, ?)",
+                (seq, store, before, utcnow()),
+            )
+
+    def delta_snapshot(self, store: str, seq: int) -> bytes | None:
+        """The snapshot of a batch whose delta is not recorded yet, else None."""
+        row = self.conn.execute(
+            "SELECT before FROM graph_deltas WHERE store = ? AND seq = ? AND data IS NULL",
+            (store, seq),
+        ).fetchone()
+        return row[0] if row else None
+
+    def pending_deltas(self, store: str) -> list[int]:
+        """The batches of `store` snapshotted but without a recorded delta yet."""
+        rows = self.conn.execute(
+            "SELECT seq FROM graph_deltas WHERE store = ? AND data IS NULL ORDER BY seq", (store,)
+        )
+        return [r[0] for r in rows]
+
+    def save_delta(self, delta: GraphDelta) -> None:
+        """Record a batch's delta (its snapshot is dropped)."""
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO graph_deltas VALUES (?, ?, NULL, ?, ?)",
+                (delta.seq, delta.store, delta.model_dump_json(), delta.created_at),
+            )
+
+    def deltas(
+        self, store: str, after_seq: int = 0, since: str | None = None
+    ) -> list[GraphDelta]:
+        """The recorded deltas of `store`'s graph in order: those after batch `after_seq` (and
+        made at `since` or later, when given)."""
+        rows = self.conn.execute(
+            "SELECT data FROM graph_deltas WHERE store = ? AND data IS NOT NULL AND seq > ?"
+            " AND (? IS NULL OR created_at >= ?) ORDER BY seq",
+            (store, after_seq, since, since),
+        )
+        return [GraphDelta.model_validate_json(r[0]) for r in rows]
+
+    def last_delta_seq(self) -> int:
+        """The number of the newest ingest batch with a recorded delta (0: none)."""
+        row = self.conn.execute("SELECT max(seq) FROM graph_deltas").fetchone()
+        return int(row[0] or 0)
+
+    def sources(self) -> dict[str, str]:
+        """Every document's source and id (without loading texts)."""
+        return dict(self.conn.execute("SELECT source, id FROM documents"))
 
     # ------------------------------------------------------------ generation cache
 

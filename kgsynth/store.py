@@ -124,6 +124,30 @@ class GraphStore(ABC):
     @abstractmethod
     def iter_relations(self, include_cooccurrence: bool = True) -> Iterator[Relation]: ...
 
+    def lookup(self, entity_ids: list[str], relation_ids: list[str]) -> Subgraph:
+        """The stored entities and relations with these ids (unknown ids are left out).
+
+        What an ingest batch is about to change, read before and after it (kg/delta.py). The
+        default reads entity by entity and scans the relations; the built-in stores index them.
+        """
+        entities = [e for e in map(self.entity, dict.fromkeys(entity_ids)) if e is not None]
+        wanted = set(relation_ids)
+        relations = [r for r in self.iter_relations() if r.id in wanted] if wanted else []
+        return Subgraph(entities=entities, relations=relations)
+
+    def chunk_footprint(self, chunk_ids: list[str]) -> Subgraph:
+        """The stored entities and relations the given chunks contributed to (mentions, evidence):
+        what :meth:`remove_chunks` of them would change. The default scans the whole graph."""
+        chunks = set(chunk_ids)
+        if not chunks:
+            return Subgraph()
+        return Subgraph(
+            entities=[e for e in self.iter_entities() if chunks.intersection(e.chunk_ids)],
+            relations=[
+                r for r in self.iter_relations() if any(ev.chunk_id in chunks for ev in r.evidence)
+            ],
+        )
+
     def query(self, text: str, params: dict | None = None, limit: int = 100) -> list[dict]:
         """Run a read-only console query (Neo4j: Cypher; embedded: a small command language)."""
         from kgsynth.errors import StoreError

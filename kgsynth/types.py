@@ -167,6 +167,39 @@ class MergeDecision(Record):
     score: float = 1.0
 
 
+class GraphDelta(Record):
+    """What one ingest batch changed in the graph (kg/delta.py), so dataset versions built before it
+    can be updated: documents, chunks, entities and relations added, removed and changed.
+
+    A relation is changed when its evidence changed, an entity when its name or type did. `slots`
+    are the typed-relation sets that gained or lost a member, as (entity id, predicate, "out"|"in"):
+    an answer read off the graph ("how many", "which one") depends on them.
+    """
+
+    seq: int  # the batch's number in the workspace's graph log
+    store: str
+    docs_added: list[str] = Field(default_factory=list)  # new sources
+    docs_removed: list[str] = Field(default_factory=list)  # sources gone
+    docs_replaced: dict[str, str] = Field(default_factory=dict)  # old id -> new id: changed text
+    chunks_added: list[str] = Field(default_factory=list)
+    chunks_removed: list[str] = Field(default_factory=list)
+    entities_added: list[str] = Field(default_factory=list)
+    entities_removed: list[str] = Field(default_factory=list)
+    entities_changed: list[str] = Field(default_factory=list)
+    relations_added: list[str] = Field(default_factory=list)
+    relations_removed: list[str] = Field(default_factory=list)
+    relations_changed: list[str] = Field(default_factory=list)
+    slots: list[tuple[str, str, str]] = Field(default_factory=list)
+    typed_added: int = 0  # how many of relations_added / relations_removed are typed (not
+    typed_removed: int = 0  # co-occurrences): a dataset's budget follows the number of facts
+    created_at: str = Field(default_factory=utcnow)
+
+    @staticmethod
+    def slots_of(source_id: str, predicate: str, target_id: str) -> list[tuple[str, str, str]]:
+        """The two typed-relation sets a relation belongs to: its subject's and its object's."""
+        return [(source_id, predicate, "out"), (target_id, predicate, "in")]
+
+
 # ---------------------------------------------------------------- examples and datasets
 
 

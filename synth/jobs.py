@@ -50,6 +50,23 @@ def synth_relations_job(ctx: JobContext, **options: Any) -> dict[str, Any]:
     return _version_result(version)
 
 
+@job_kind("synth_update")
+def synth_update_job(ctx: JobContext, version: str, **options: Any) -> dict[str, Any]:
+    from synth.update import update
+
+    report = update(ctx.ws, version, progress=ctx.progress, **options)
+    for line in report.lines():
+        ctx.log(line)
+    return report.model_dump(mode="json")
+
+
+@job_kind("synth_uncovered")
+def synth_uncovered_job(ctx: JobContext, version: str, **options: Any) -> dict[str, Any]:
+    from synth.coverage import synth_uncovered
+
+    return _version_result(synth_uncovered(ctx.ws, version, progress=ctx.progress, **options))
+
+
 @job_kind("review_apply")
 def review_apply_job(ctx: JobContext, version: str, **options: Any) -> dict[str, Any]:
     from synth.review import apply_reviews

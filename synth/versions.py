@@ -122,6 +122,7 @@ def save(
         stats={
             **example_stats(kept),
             "duplicates_dropped": len(examples) - len(kept),
+            "graph_seq": ws.catalog.last_delta_seq(),  # the graph it saw: `synth update` reads on
             **(stats or {}),
         },
         count=len(kept),

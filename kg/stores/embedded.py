@@ -389,6 +389,25 @@ class EmbeddedStore(GraphStore):
         row = self._entities.get(entity_id)
         return row_to_entity(entity_id, row) if row is not None else None
 
+    def lookup(self, entity_ids: list[str], relation_ids: list[str]) -> Subgraph:
+        self._sync()
+        ents = [row_to_entity(i, self._entities[i]) for i in entity_ids if i in self._entities]
+        rels = [
+            row_to_relation(i, self._relations[i]) for i in relation_ids if i in self._relations
+        ]
+        return Subgraph(entities=ents, relations=rels)
+
+    def chunk_footprint(self, chunk_ids: list[str]) -> Subgraph:
+        self._sync()
+        index = self._chunk_index()
+        eids: set[str] = set()
+        rids: set[str] = set()
+        for c in chunk_ids:
+            e, r = index.get(c, ((), ()))
+            eids.update(e)
+            rids.update(r)
+        return self.lookup(sorted(eids), sorted(rids))
+
     def _entity_list(self, ids) -> list[Entity]:
         return [row_to_entity(i, self._entities[i]) for i in ids]
 

@@ -260,6 +260,29 @@ class Neo4jStore(GraphStore):
         recs = self._read("MATCH (e:Entity {id: $id}) RETURN e", id=entity_id)
         return entity_from(dict(recs[0]["e"]))[0] if recs else None
 
+    def lookup(self, entity_ids: list[str], relation_ids: list[str]) -> Subgraph:
+        ents = self._entities(list(dict.fromkeys(entity_ids))) if entity_ids else {}
+        recs = self._read(Q_RELATIONS_BY_ID, ids=list(dict.fromkeys(relation_ids)))
+        rels = [relation_from(dict(r["r"]), r["s"], r["t"]) for r in recs]
+        return Subgraph(entities=list(ents.values()), relations=rels)
+
+    def chunk_footprint(self, chunk_ids: list[str]) -> Subgraph:
+        if not chunk_ids:
+            return Subgraph()
+        chunks = sorted(set(chunk_ids))
+        recs = self._read(
+            "MATCH (s:Entity)-[r:RELATION]->(t:Entity) "
+            "WHERE any(c IN r.ev_chunk_id WHERE c IN $chunks) RETURN r, s.id AS s, t.id AS t",
+            chunks=chunks,
+        )
+        rels = [relation_from(dict(r["r"]), r["s"], r["t"]) for r in recs]
+        recs = self._read(
+            "MATCH (e:Entity) WHERE any(c IN e.chunk_ids WHERE c IN $chunks) RETURN e",
+            chunks=chunks,
+        )
+        ents = [entity_from(dict(r["e"]))[0] for r in recs]
+        return Subgraph(entities=ents, relations=rels)
+
     def _entities(self, ids: list[str]) -> dict[str, Entity]:
         recs = self._read(Q_ENTITIES_BY_ID, ids=list(ids))
         return {rec["e"]["id"]: entity_from(dict(rec["e"]))[0] for rec in recs}

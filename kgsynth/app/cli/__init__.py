@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from kgsynth.app.cli import app, choices, data, demo, graph, synth, train
+from kgsynth.app.cli import app, choices, data, demo, graph, living, synth, train
 from kgsynth.app.cli.state import CliState, pass_state
 from kgsynth.errors import KgsynthError
 from kgsynth.progress import progress_bar, quiet_library_bars
@@ -53,7 +53,7 @@ def cli(ctx: click.Context, workspace, store, engine, ray_address, debug: bool) 
     ctx.call_on_close(lambda: state._ws.close() if state._ws else None)
 
 
-for _module in (graph, synth, data, train, app, demo):
+for _module in (graph, synth, data, living, train, app, demo):
     _module.register(cli)
 
 

@@ -33,17 +33,26 @@ def register(cli: click.Group) -> None:
     show_default=True,
     help="Skip bad files (with a reason) or stop at the first.",
 )
+@click.option(
+    "--sync",
+    is_flag=True,
+    help="Also remove documents ingested before from these paths whose files are gone.",
+)
 @pass_state
-def ingest_cmd(state: CliState, paths, extractors, text_col, field, on_error) -> None:
-    """Ingest files or folders (.txt .md .html .pdf .csv .jsonl) into the knowledge graph."""
+def ingest_cmd(state: CliState, paths, extractors, text_col, field, on_error, sync) -> None:
+    """Ingest files or folders (.txt .md .html .pdf .csv .jsonl) into the knowledge graph.
+
+    Unchanged documents are skipped, changed ones replaced; each batch's graph changes are
+    recorded, so `kgsynth synth update` can refresh datasets built before."""
     from kg.ingest import IngestReport
 
     params = {"paths": [str(Path(p).resolve()) for p in paths], "text_col": text_col}
     params |= {"extractors": list(extractors) or None, "field": field, "on_error": on_error}
+    params |= {"sync": sync or None}
     result = state.run_job("ingest", params, "ingest", create=True)
     report = IngestReport.model_validate({k: v for k, v in result.items() if k != "job_id"})
     click.echo(report.summary())
-    if not report.documents and not report.unchanged:
+    if not report.documents and not report.unchanged and not report.removed:
         raise InputError("nothing was ingested: every input was skipped (reasons above)")
 
 

@@ -15,11 +15,13 @@ QA_TYPE_NAMES = listed("synth.qa", "QA_TYPES")
 COUNT = click.IntRange(min=1)
 
 
-def _build(state: CliState, kind: str, params: dict, label: str) -> None:
-    """Run a synthesis job kind here (a job row) and print the new version, with any shortfall."""
+def _build(state: CliState, kind: str, params: dict, label: str) -> dict:
+    """Run a synthesis job kind here (a job row) and print the new version, with any shortfall;
+    returns the job's result."""
     result = state.run_job(kind, params, label)
     for line in version_lines(state.workspace().catalog.dataset(result["version_id"])):
         click.echo(line)
+    return result
 
 
 @click.group("synth")
@@ -48,12 +50,38 @@ def synth_group() -> None:
 @click.option("--per-entity-cap", default=3, show_default=True, help="Max pairs per entity.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--name", default=None, help="Dataset name (default: qa).")
+@click.option(
+    "--balance",
+    is_flag=True,
+    help="Aim at even coverage: per-entity caps from the budget, quotas per entity type; "
+    "prints the figures before and after.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Only print the budget: pairs per type and stratum, model calls, tokens and cost.",
+)
 @pass_state
-def qa_cmd(state, types, n, generator, lang, per_entity_cap, seed, name) -> None:
+def qa_cmd(state, types, n, generator, lang, per_entity_cap, seed, name, balance, dry_run) -> None:
     """Build a QA dataset version from graph facts, checked against its evidence."""
     params = {"types": list(types) or None, "n": n, "generator": generator, "lang": lang}
-    params |= {"per_entity_cap": per_entity_cap, "seed": seed, "name": name}
-    _build(state, "synth_qa", params, "qa")
+    params |= {"per_entity_cap": per_entity_cap, "seed": seed}
+    if dry_run:
+        from synth.qa import plan
+
+        report = plan(
+            state.workspace(), **{k: v for k, v in params.items() if v is not None}, balance=balance
+        )
+        click.echo("\n".join(report.lines()))
+        return
+    params |= {"name": name, "balance": balance or None}
+    result = _build(state, "synth_qa", params, "qa")
+    if balance:
+        figures = state.workspace().catalog.dataset(result["version_id"]).stats.get("balance")
+        if figures:
+            click.echo(f"  {'balance':<22} {'before':>8} {'after':>8}")
+            for key, after in figures["after"].items():
+                click.echo(f"    {key:<20} {figures['before'][key]:>8} {after:>8}")
 
 
 @synth_group.command("preview")
@@ -156,6 +184,21 @@ def relations_cmd(state, n, per_label, no_negative, seed, name) -> None:
     """Build a relation-classification set: two marked entities → the predicate."""
     params = {"n": n, "per_label": per_label, "include_negative": not no_negative}
     _build(state, "synth_relations", params | {"seed": seed, "name": name}, "relations")
+
+
+@synth_group.command("update")
+@click.argument("version")
+@click.option("--name", default=None, help="Name of the new version (default: the old one's).")
+@pass_state
+def update_cmd(state, version, name) -> None:
+    """Bring a dataset version up to date after ingesting a changed corpus: drop the examples
+    whose documents, facts or entities changed, make new ones for the new material with the
+    version's settings, replay its cleaning steps on them, keep every other example as it is."""
+    from synth.update import UpdateReport
+
+    result = state.run_job("synth_update", {"version": version, "name": name}, "update")
+    report = UpdateReport.model_validate({k: v for k, v in result.items() if k != "job_id"})
+    click.echo("\n".join(report.lines()))
 
 
 def register(cli: click.Group) -> None:

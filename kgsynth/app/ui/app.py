@@ -1,6 +1,6 @@
 """The kgsynth app for domain experts (Gradio): a thin shell over the Python API the CLI uses.
 
-Tabs: Explore, Ingest, Synthesize, Review, Clean and export, Fine-tune, Jobs, Settings. Each tab's
+Tabs: Explore, Ingest, Synthesize, Review, Clean and export, Fine-tune, Coverage, Jobs, Settings. Each tab's
 layout and callbacks live in a module of ``kgsynth/app/ui/``; long actions run as background jobs
 (``kgsynth.jobs``) whose progress the tabs poll. Start it with ``kgsynth ui`` or ``python ui.py``.
 Bound to 127.0.0.1 by default; any other address needs KGSYNTH_UI_USER and KGSYNTH_UI_PASSWORD.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kgsynth.app.ui import (
     clean_tab,
+    coverage_tab,
     explore,
     finetune_tab,
     ingest_tab,
@@ -36,6 +37,7 @@ TABS = [
     ("Review", "review", review_tab.build),
     ("Clean and export", "clean", clean_tab.build),
     ("Fine-tune", "finetune", finetune_tab.build),
+    ("Coverage", "coverage", coverage_tab.build),
     ("Jobs", "jobs", jobs_tab.build),
     ("Settings", "settings", settings_tab.build),
 ]

@@ -1,7 +1,8 @@
-"""Job kinds of the fine-tuning stage: classifier and SFT training and evaluation.
+"""Job kinds of the fine-tuning stage: classifier, reader and SFT training, and evaluation.
 
 Each is a thin wrapper over one library function, registered in :data:`kgsynth.jobs.JOB_KINDS`
-when the ``kgsynth.plugins`` entry point imports this module.
+when the ``kgsynth.plugins`` entry point imports this module. A training job publishes its history
+and per-step loss as it goes (the job's result while it runs) and records its run in the catalog.
 """
 
 from __future__ import annotations
@@ -10,12 +11,26 @@ from pathlib import Path
 from typing import Any
 
 from kgsynth.jobs import JobContext, job_kind
+from kgsynth.types import RunRecord
 
 
 def _run_dir(ctx: JobContext, out: str | None, name: str | None, prefix: str) -> Path:
     if out:
         return ctx.path(out)
     return ctx.ws.dir("runs") / (name or f"{prefix}-{ctx.job.id.removeprefix('job-')}")
+
+
+def _record(ctx: JobContext, run: Path, data: str, metrics: dict, report: str | None = None):
+    """The run as a catalog row, so the CLI and the app list it without scanning folders."""
+    record = RunRecord(
+        path=str(run),
+        kind=ctx.job.kind,
+        data=str(ctx.path(data)),
+        metrics=metrics,
+        report=report,
+        job_id=ctx.job.id,
+    )
+    ctx.ws.catalog.save_run(record)
 
 
 @job_kind("train_classifier")
@@ -40,6 +55,7 @@ def train_classifier_job(
         checkpoint_dir=ctx.checkpoint_dir,
         progress=lambda d, t: ctx.progress(d, t, "training"),
         log=ctx.log,
+        on_update=ctx.publish,
         **hyper,
     )
     ctx.artifact("model_card", run / "README.md")
@@ -51,6 +67,8 @@ def train_classifier_job(
         for key, path in report.files.items():
             ctx.artifact(f"eval_{key}", path)
         out_dict["eval"] = {"macro_f1": report.macro.f1, "accuracy": report.accuracy}
+    metrics = out_dict.get("eval") or result.test
+    _record(ctx, run, data, metrics, ctx.job.artifacts.get("eval_json"))
     return out_dict
 
 
@@ -81,10 +99,14 @@ def train_sft_job(
         checkpoint_dir=ctx.checkpoint_dir,
         progress=lambda d, t: ctx.progress(d, t, "training"),
         log=ctx.log,
+        on_update=ctx.publish,
         **hyper,
     )
     for key, path in result.files.items():
         ctx.artifact(key, path)
+    qa = {"before": result.before, "after": result.after}
+    metrics = {k: {"exact_match": v.exact_match, "contains": v.contains} for k, v in qa.items()}
+    _record(ctx, run, data, metrics)
     return result.model_dump()
 
 
@@ -113,4 +135,5 @@ def train_reader_job(
     )
     for key, path in result.files.items():
         ctx.artifact(key, path)
+    _record(ctx, run, data, result.eval.get("all", {}), result.files.get("report_json"))
     return result.model_dump()

@@ -2,14 +2,15 @@
 
 Conversations (OpenAI ``messages``, alpaca or ShareGPT rows) are rendered with the model's chat
 template; the loss covers the assistant answer only. The default model is SmolLM2-135M-Instruct
-(converted once from the packaged GGUF). Like the classifier loop, a checkpoint (adapter, optimizer,
-scheduler, position) is written each epoch and every ``save_steps`` steps, so a killed run resumes.
+(converted once from the packaged GGUF). Training runs on the shared resumable loop
+(:mod:`finetune.loop`): a checkpoint (adapter, optimizer, scheduler, position) each epoch and every
+``save_steps`` steps, so a killed run resumes; a finished run keeps its last checkpoint, so running
+it again trains nothing. :class:`SFTConfig` holds every default; callers override fields.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import string
 import time
@@ -20,11 +21,28 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from finetune import plots
-from finetune.classifier import length_batches, make_adamw, set_threads
 from finetune.data import load_chat
+from finetune.loop import LoopState, TrainingOptions, set_threads, train_loop
 from kgsynth.errors import ConfigError, InputError, require
 
 CHECKPOINT = "sft_checkpoint.pt"
+
+
+class SFTConfig(TrainingOptions):
+    """Hyper-parameters of a LoRA SFT run; the defaults suit SmolLM2-135M on CPU."""
+
+    what = "SFT training"
+    model: str | None = None  # a causal LM directory; default: the packaged SmolLM2-135M-Instruct
+    max_length: int = 256
+    lr: float = 2e-4
+    batch_size: int = 4
+    warmup_ratio: float = 0.05
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    target_modules: list[str] | None = None
+    eval_n: int = 20  # held-out questions scored before and after
+    max_new_tokens: int = 32
 
 
 class QAScores(BaseModel):
@@ -42,6 +60,8 @@ class SFTResult(BaseModel):
     final_loss: float
     before: QAScores
     after: QAScores
+    history: list[dict[str, Any]] = Field(default_factory=list)
+    loss_steps: list[dict[str, float]] = Field(default_factory=list)  # the loss at every step
     resumed_from: dict[str, int] | None = None
     seconds: float = 0.0
     files: dict[str, str] = Field(default_factory=dict)
@@ -136,157 +156,102 @@ def _collate(items: list[tuple[list[int], list[int]]], pad_id: int) -> dict:
 def train_sft(
     data: str | Path,
     out: str | Path,
+    config: SFTConfig | None = None,
     *,
-    model: str | Path | None = None,
-    max_length: int = 256,
-    epochs: int = 1,
-    lr: float = 2e-4,
-    batch_size: int = 4,
-    lora_r: int = 8,
-    lora_alpha: int = 16,
-    lora_dropout: float = 0.05,
-    target_modules: list[str] | None = None,
-    max_steps: int = 0,
-    eval_n: int = 20,
-    max_new_tokens: int = 32,
-    seed: int = 0,
-    save_steps: int = 0,
     checkpoint_dir: str | Path | None = None,
-    threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    on_update: Callable[[dict[str, Any]], None] | None = None,
     resume: bool = True,
+    **overrides: Any,
 ) -> SFTResult:
-    """LoRA-tune a causal LM on chat/instruction data; QA accuracy before and after; adapter to `out`."""
+    """LoRA-tune a causal LM on chat/instruction data with `config` (else the defaults) and any
+    `overrides` of its fields; QA accuracy before and after; the adapter goes to `out`."""
+    cfg = SFTConfig.build(config, **overrides)
     torch = require("torch", extra="ml")
     transformers = require("transformers", extra="ml")
     peft = require("peft", extra="ml")
     started = time.perf_counter()
-    set_threads(threads)
+    set_threads(cfg.threads)
     say = log or (lambda _m: None)
-    train, held = load_chat(data, seed=seed)
+    train, held = load_chat(data, seed=cfg.seed)
     if not train:
         raise InputError(f"{data}: no training conversations")
-    held = held[:eval_n]
-    model_path = str(model or default_causal_lm())
+    held = held[: cfg.eval_n]
+    model_path = str(cfg.model or default_causal_lm())
     if not Path(model_path).exists():
         raise ConfigError(f"model directory {model_path} does not exist; pass --model DIR")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else out / "checkpoints"
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = ckpt_dir / CHECKPOINT
 
-    torch.manual_seed(seed)
+    torch.manual_seed(cfg.seed)
     tok = transformers.AutoTokenizer.from_pretrained(model_path)
     base = transformers.AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    encoded = [encode_chat(tok, c, max_length) for c in train]
+    encoded = [encode_chat(tok, c, cfg.max_length) for c in train]
     encoded = [e for e in encoded if any(x != -100 for x in e[1])]
     if not encoded:
-        raise InputError(f"{data}: every answer was cut off; raise max_length above {max_length}")
-
-    cfg = peft.LoraConfig(
+        raise InputError(
+            f"{data}: every answer was cut off; raise max_length above {cfg.max_length}"
+        )
+    lora = peft.LoraConfig(
         task_type="CAUSAL_LM",
-        r=lora_r,
-        lora_alpha=lora_alpha,
-        lora_dropout=lora_dropout,
-        target_modules=target_modules,
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.target_modules,
     )
-    net = peft.get_peft_model(base, cfg)
-    steps_per_epoch = -(-len(encoded) // batch_size)
-    total = steps_per_epoch * epochs
-    if max_steps:
-        total = min(total, max_steps)
-    params = [p for p in net.parameters() if p.requires_grad]
-    optim = make_adamw(params, lr)
-    sched = transformers.get_linear_schedule_with_warmup(optim, int(0.05 * total), total)
-    fingerprint = dict(model=model_path, n=len(encoded), max_length=max_length, epochs=epochs)
-    fingerprint |= dict(
-        lr=lr, batch_size=batch_size, r=lora_r, alpha=lora_alpha, seed=seed, max_steps=max_steps
-    )
-    state: dict[str, Any] = {"epoch": 0, "step": 0, "global_step": 0, "steps": [], "before": None}
-    resumed_from = None
-    if resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, weights_only=False)
-        if ck["fingerprint"] == fingerprint:
-            peft.set_peft_model_state_dict(net, ck["adapter"])
-            optim.load_state_dict(ck["optimizer"])
-            sched.load_state_dict(ck["scheduler"])
-            state = ck["state"]
-            resumed_from = {"epoch": state["epoch"], "step": state["global_step"]}
-            say(f"resumed from checkpoint: epoch {state['epoch']} step {state['global_step']}")
+    net = peft.get_peft_model(base, lora)
+    fingerprint = dict(model=model_path, n=len(encoded), max_length=cfg.max_length)
+    fingerprint |= dict(epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, r=cfg.lora_r)
+    fingerprint |= dict(alpha=cfg.lora_alpha, seed=cfg.seed, max_steps=cfg.max_steps)
 
-    if state["before"] is None:
+    def on_start(state: LoopState) -> None:
+        if "before" in state.extra:
+            return
         with net.disable_adapter():
-            state["before"] = (
-                closed_book_eval(net, tok, held, max_new_tokens).model_dump() if held else {}
-            )
-        say(
-            f"before: {state['before'].get('exact_match', 0)} EM, {state['before'].get('contains', 0)} contains"
-        )
+            before = closed_book_eval(net, tok, held, cfg.max_new_tokens) if held else QAScores()
+        state.extra["before"] = before.model_dump()
+        say(f"before: {before.exact_match} EM, {before.contains} contains")
 
-    def checkpoint() -> None:
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save(
-            {
-                "fingerprint": fingerprint,
-                "adapter": peft.get_peft_model_state_dict(net),
-                "optimizer": optim.state_dict(),
-                "scheduler": sched.state_dict(),
-                "state": state,
-            },
-            tmp,
-        )
-        os.replace(tmp, ckpt_path)
-
-    while state["epoch"] < epochs and state["global_step"] < total:
-        batches = length_batches(
-            [len(ids) for ids, _ in encoded], batch_size, seed + state["epoch"]
-        )
-        net.train()
-        for b in range(state["step"], len(batches)):
-            if state["global_step"] >= total:
-                break
-            loss = net(**_collate([encoded[i] for i in batches[b]], pad_id)).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optim.step()
-            sched.step()
-            optim.zero_grad(set_to_none=True)
-            state["step"] = b + 1
-            state["global_step"] += 1
-            state["steps"].append({"step": state["global_step"], "loss": round(loss.item(), 5)})
-            say(f"step {state['global_step']}/{total} loss {loss.item():.4f}")
-            if progress:
-                progress(state["global_step"], total)
-            if save_steps and state["global_step"] % save_steps == 0:
-                checkpoint()
-        if state["step"] >= len(batches):
-            state["epoch"] += 1
-            state["step"] = 0
-        checkpoint()
-
-    after = closed_book_eval(net, tok, held, max_new_tokens) if held else QAScores()
-    before = QAScores.model_validate(state["before"] or {})
+    state = train_loop(
+        net,
+        [len(ids) for ids, _ in encoded],
+        lambda idx: _collate([encoded[i] for i in idx], pad_id),
+        cfg.loop_settings(),
+        checkpoint=Path(checkpoint_dir or out / "checkpoints") / CHECKPOINT,
+        fingerprint=fingerprint,
+        progress=progress,
+        log=log,
+        resume=resume,
+        on_start=on_start,
+        on_update=(lambda st: on_update({"history": st.history, "steps": st.steps}))
+        if on_update
+        else None,
+        keep_checkpoint=True,
+    )
+    after = closed_book_eval(net, tok, held, cfg.max_new_tokens) if held else QAScores()
+    before = QAScores.model_validate(state.extra["before"])
     say(f"after: {after.exact_match} EM, {after.contains} contains")
     net.save_pretrained(out)
     tok.save_pretrained(out)
     files = {
         "adapter": str(out),
-        "loss_png": str(plots.loss_curve_png(state["steps"], out / "loss.png", "LoRA SFT loss")),
+        "loss_png": str(plots.loss_curve_png(state.steps, out / "loss.png", "LoRA SFT loss")),
         "qa_eval": str(out / "qa_eval.json"),
         "model_card": str(out / "README.md"),
     }
     result = SFTResult(
         out=str(out),
         model=model_path,
-        steps=state["global_step"],
+        steps=state.global_step,
         train_examples=len(encoded),
-        final_loss=state["steps"][-1]["loss"] if state["steps"] else 0.0,
+        final_loss=state.steps[-1]["loss"] if state.steps else 0.0,
         before=before,
         after=after,
-        resumed_from=resumed_from,
+        history=state.history,
+        loss_steps=state.steps,
+        resumed_from=state.resumed_from,
         seconds=round(time.perf_counter() - started, 2),
         files=files,
     )
@@ -294,7 +259,7 @@ def train_sft(
         json.dumps({"before": before.model_dump(), "after": after.model_dump()}, indent=1)
     )
     (out / "train_log.json").write_text(
-        json.dumps({"steps": state["steps"], "params": fingerprint}, indent=1)
+        json.dumps({"steps": state.steps, "params": fingerprint}, indent=1)
     )
     (out / "README.md").write_text(sft_card(result, str(data), fingerprint))
     return result

@@ -1,8 +1,9 @@
 """The workspace catalog: one SQLite file with ordered, named migrations.
 
 It holds documents, chunks, extracted mentions and triples, entity merge decisions, dataset versions
-and their examples, review decisions, jobs and their logs, the generation cache, and the graph
-write-ahead log (each ingest batch's graph writes, committed with its documents; see kg/commit.py).
+and their examples, review decisions, jobs and their logs, exports and fine-tuning runs, the
+generation cache, and the graph write-ahead log (each ingest batch's graph writes, committed with
+its documents; see kg/commit.py).
 Every write goes through a transaction; readers open their own connection (WAL mode), so a worker
 process and the UI can share one catalog. A catalog on a read-only disk opens read-only: reading
 works and a write fails with one line (:class:`WorkspaceError`), as does a write to a full disk.
@@ -25,11 +26,13 @@ from kgsynth.types import (
     DatasetVersion,
     Document,
     Example,
+    ExportRecord,
     GraphDelta,
     Job,
     Mention,
     MergeDecision,
     ReviewDecision,
+    RunRecord,
     Triple,
     utcnow,
 )
@@ -115,6 +118,42 @@ MIGRATIONS: list[tuple[str, str]] = [
         """
         CREATE TABLE graph_deltas (seq INTEGER NOT NULL, store TEXT NOT NULL,
             before BLOB, data TEXT, created_at TEXT NOT NULL, PRIMARY KEY (store, seq));
+        """,
+    ),
+    (
+        # Exports and fine-tuning runs are rows, so the app lists them instead of scanning folders;
+        # those that succeeded jobs made before this migration are read from the jobs' results.
+        "0009_exports_and_runs",
+        """
+        CREATE TABLE exports (path TEXT PRIMARY KEY, version TEXT NOT NULL, format TEXT NOT NULL,
+            data TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE runs (path TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL,
+            created_at TEXT NOT NULL);
+        INSERT OR REPLACE INTO exports
+        SELECT path, version, format, json_object('path', path, 'version', version,
+                'format', format, 'counts', json(counts), 'files', json(files),
+                'warnings', json(warnings), 'created_at', at), at
+        FROM (SELECT json_extract(data, '$.result.path') AS path,
+                json_extract(data, '$.params.version') AS version,
+                json_extract(data, '$.params.format') AS format,
+                coalesce(json_extract(data, '$.result.counts'), '{}') AS counts,
+                coalesce(json_extract(data, '$.result.files'), '[]') AS files,
+                coalesce(json_extract(data, '$.result.warnings'), '[]') AS warnings,
+                coalesce(json_extract(data, '$.finished_at'), created_at) AS at
+            FROM jobs WHERE kind = 'export' AND state = 'succeeded' ORDER BY created_at)
+        WHERE path IS NOT NULL AND version IS NOT NULL AND format IS NOT NULL;
+        INSERT OR REPLACE INTO runs
+        SELECT path, kind, json_object('path', path, 'kind', kind, 'data', trained_on,
+                'metrics', json(metrics), 'report', report, 'job_id', id, 'created_at', at), at
+        FROM (SELECT id, kind, json_extract(data, '$.result.out') AS path,
+                json_extract(data, '$.params.data') AS trained_on,
+                coalesce(json_extract(data, '$.result.eval'), json_extract(data, '$.result.test'),
+                    '{}') AS metrics,
+                json_extract(data, '$.artifacts.eval_json') AS report,
+                coalesce(json_extract(data, '$.finished_at'), created_at) AS at
+            FROM jobs WHERE kind IN ('train_classifier', 'train_sft', 'train_reader')
+                AND state = 'succeeded' ORDER BY created_at)
+        WHERE path IS NOT NULL AND trained_on IS NOT NULL
         """,
     ),
 ]
@@ -569,6 +608,36 @@ class Catalog:
             "SELECT seq, data FROM ingest_state WHERE store = ?", (store,)
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    # ------------------------------------------------------------ exports and runs
+
+    def save_export(self, record: ExportRecord) -> None:
+        with self.transaction() as tx:
+            row = (record.path, record.version, record.format, record.model_dump_json())
+            tx.execute(
+                "INSERT OR REPLACE INTO exports VALUES (?, ?, ?, ?, ?)", (*row, record.created_at)
+            )
+
+    def exports(self) -> list[ExportRecord]:
+        """Every export, newest first."""
+        rows = self.conn.execute("SELECT data FROM exports ORDER BY created_at DESC, rowid DESC")
+        return [ExportRecord.model_validate_json(r[0]) for r in rows]
+
+    def save_run(self, record: RunRecord) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)",
+                (record.path, record.kind, record.model_dump_json(), record.created_at),
+            )
+
+    def runs(self, kind: str | None = None) -> list[RunRecord]:
+        """Every fine-tuning run (of one job kind), newest first."""
+        rows = self.conn.execute(
+            "SELECT data FROM runs WHERE ?1 IS NULL OR kind = ?1"
+            " ORDER BY created_at DESC, rowid DESC",
+            (kind,),
+        )
+        return [RunRecord.model_validate_json(r[0]) for r in rows]
 
     # ------------------------------------------------------------ graph deltas (kg/delta.py)
 

@@ -15,7 +15,7 @@ import os
 import tomllib
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,24 @@ CONFIG_FILE = "kgsynth.toml"
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Options(Section):
+    """The option model of a library function: the one home of its defaults. Callers (CLI flags,
+    UI fields, Python keywords) pass overrides, as spaCy's ``train(config, overrides)`` does."""
+
+    what: ClassVar[str] = "options"  # names the options in an error, e.g. "classifier training"
+
+    @classmethod
+    def build(cls, base: Options | None = None, **overrides: Any) -> Self:
+        """`base` (else the defaults) with `overrides` applied; an override of None is one not
+        given. A bad value is a ConfigError naming the option."""
+        values = base.model_dump() if base is not None else {}
+        values |= {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as e:
+            raise ConfigError(f"{cls.what}: {first_error(e)}") from e
 
 
 def registered(kind: str, name: str) -> str:

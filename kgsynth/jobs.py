@@ -69,6 +69,7 @@ class JobContext:
         self.checkpoint_dir = checkpoint_dir(ws, job.id)
         self._min_interval = min_interval
         self._last = 0.0
+        self._published = 0.0
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         """Record progress (throttled) and stop here if the job was cancelled; `on_progress`
@@ -84,6 +85,15 @@ class JobContext:
             changes["message"] = message
         self.job = self.ws.catalog.update_job(self.job.id, **changes)
         self.check_cancelled()
+
+    def publish(self, values: dict[str, Any]) -> None:
+        """Show what the job has so far (e.g. a training history) as its result while it runs,
+        at most every `min_interval` seconds; the result it returns replaces it."""
+        now = time.monotonic()
+        if now - self._published < self._min_interval:
+            return
+        self._published = now
+        self.job = self.ws.catalog.update_job(self.job.id, result=values)
 
     def log(self, msg: str) -> None:
         self.ws.catalog.log(self.job.id, msg)

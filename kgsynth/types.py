@@ -301,3 +301,30 @@ class Job(Record):
     created_at: str = Field(default_factory=utcnow)
     started_at: str | None = None
     finished_at: str | None = None
+
+
+# ---------------------------------------------------------------- outputs
+
+
+class ExportRecord(Record):
+    """An export of a dataset version: its folder and what it holds (a catalog row)."""
+
+    path: str  # the export folder (one row per folder: a new export there replaces it)
+    version: str  # the dataset version exported
+    format: str  # the exporter's name
+    counts: dict[str, int] = Field(default_factory=dict)  # examples per split
+    files: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    created_at: str = Field(default_factory=utcnow)
+
+
+class RunRecord(Record):
+    """A fine-tuning run: the model it wrote, what it trained on and how it scored (a catalog row)."""
+
+    path: str  # the run folder: the model or adapter
+    kind: str  # the job kind that trained it: train_classifier, train_sft, train_reader
+    data: str  # the export (or file) it trained on
+    metrics: dict[str, Any] = Field(default_factory=dict)  # held-out scores, as the run has them
+    report: str | None = None  # its evaluation report.json, where one was written
+    job_id: str | None = None
+    created_at: str = Field(default_factory=utcnow)

@@ -20,13 +20,14 @@ import shutil
 import uuid
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kgsynth.errors import InputError
 from kgsynth.registry import Registry
-from kgsynth.types import DatasetVersion, Example, Record
+from kgsynth.types import DatasetVersion, Example, ExportRecord, Record
 from synth.provenance import ProvenanceMeta, prompt_text
 
 SPLITS = ("train", "dev", "test")
@@ -319,23 +320,42 @@ def dataset_info(name: str, exporter: Exporter, files: dict[str, Path]) -> dict[
     return info
 
 
+def split_shares(split: str | Sequence[float]) -> tuple[float, float, float]:
+    """The (train, dev, test) shares of a split, given as numbers or as text like "0.8,0.1,0.1":
+    three shares of at least 0 that add up to 1, else an InputError saying so."""
+    parts = split.split(",") if isinstance(split, str) else list(split)
+    try:
+        shares = tuple(float(x) for x in parts)
+    except (TypeError, ValueError):
+        shares = ()
+    if len(shares) != 3 or min(shares) < 0 or abs(sum(shares) - 1) > 1e-6:
+        shown = split if isinstance(split, str) else ",".join(f"{x:g}" for x in parts)
+        raise InputError(
+            f"split {shown!r}: give three shares (train, dev, test) of at least 0 that add up"
+            " to 1, e.g. 0.8,0.1,0.1"
+        )
+    return shares  # type: ignore[return-value]
+
+
 def export(
     ws,
     version: str | DatasetVersion,
     *,
     format: str,
     out: Path | None = None,
-    split: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    split: str | Sequence[float] = (0.8, 0.1, 0.1),
     seed: int = 0,
     dedup_threshold: float = 0.7,
     provenance: bool = True,
     progress=None,
 ) -> ExportResult:
     """Write train/dev/test files of one format, README.md and dataset_info.json, atomically;
-    each example's provenance rides along unless `provenance` is False."""
+    each example's provenance rides along unless `provenance` is False. The export is a row of
+    the catalog (``ws.catalog.exports()``)."""
     from synth.card import write_card
     from synth.versions import stream
 
+    split = split_shares(split)
     exporter = EXPORTERS.get(format)()
     v, examples = stream(ws, version)
     out = Path(out) if out else ws.dir("exports") / f"{v.name}-{format}"
@@ -384,12 +404,23 @@ def export(
     if progress:
         progress(len(SPLITS) + 1, len(SPLITS) + 1)
     files = sorted(out / p.name for p in [*written.values(), *sidecars])
-    return ExportResult(
+    result = ExportResult(
         path=out,
         files=[*files, out / "README.md", out / "dataset_info.json"],
         counts=counts,
         warnings=warnings,
     )
+    ws.catalog.save_export(
+        ExportRecord(
+            path=str(out.resolve()),
+            version=v.id,
+            format=format,
+            counts=counts,
+            files=[str(f) for f in result.files],
+            warnings=warnings,
+        )
+    )
+    return result
 
 
 def _write_split(

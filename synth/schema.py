@@ -59,19 +59,49 @@ class LabelSchema(Record):
 
 def load_schema(path: str | Path) -> LabelSchema:
     """Read and validate a YAML label schema; errors are one line naming the file and field."""
-    import yaml
-
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: label schema file not found")
+    return schema_from_text(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def schema_from_text(text: str, source: str = "label schema") -> LabelSchema:
+    """Read and validate a label schema written as YAML (a file's text, the app's editor)."""
+    import yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text or "")
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from e
-    return parse_schema(data, source=str(path))
+        raise ConfigError(f"{source}:{where}: invalid YAML: {problem}") from e
+    return parse_schema(data, source=source)
+
+
+def save_schema(ws, text: str, name: str = "schema") -> Path:
+    """Validate a YAML schema and keep it as <workspace>/schemas/<name>.yaml, where a job (and a
+    re-run) reads it; returns the path."""
+    schema_from_text(text)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "schema").strip("-.") or "schema"
+    path = ws.dir("schemas") / f"{stem}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def workspace_schema_text(ws) -> str | None:
+    """This workspace's label schema as YAML: its newest saved schema, else the schema of its
+    newest classification set; None for a project that has neither (never another project's)."""
+    import yaml
+
+    saved = sorted(ws.dir("schemas").glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+    if saved:
+        return saved[-1].read_text(encoding="utf-8")
+    for v in reversed(ws.catalog.datasets()):
+        schema = v.params.get("schema")
+        if isinstance(schema, dict) and schema.get("labels"):
+            return yaml.safe_dump(schema, sort_keys=False, allow_unicode=True)
+    return None
 
 
 def parse_schema(data: Any, source: str = "schema") -> LabelSchema:

@@ -34,3 +34,17 @@ def test_layer_contracts_hold():
     run = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "0 broken" in run.stdout
+
+
+def test_no_module_imports_itself_back():
+    """No import cycle at all, a package and its own modules included (import-linter's sibling
+    contract leaves those out): the graph of every import, lazy ones too, has no loop."""
+    import grimp
+    import networkx as nx
+
+    graph = grimp.build_graph("kgsynth", "kg", "synth", "finetune", cache_dir=None)
+    edges = nx.DiGraph(
+        (m, d) for m in graph.modules for d in graph.find_modules_directly_imported_by(m)
+    )
+    loops = [sorted(c) for c in nx.strongly_connected_components(edges) if len(c) > 1]
+    assert not loops, f"import cycles: {loops}"

@@ -88,16 +88,15 @@ def test_fact_rows_carry_evidence_and_document():
     assert rows == [["Ann <b>", "work_for", "Acme", 1.0, "Ann works for Acme.", "doc d1"]]
 
 
-def test_loss_points_parse_trainer_log():
-    lines = [
-        "x epoch 1 step 1/4 loss 1.6094",
-        "epoch 1 step 2/4 loss 1.5",
-        "epoch 1 train_loss 1.5",
-    ]
-    assert t.loss_points(lines) == [(1, 1.6094), (2, 1.5)]
-    from kgsynth.app.ui.finetune_tab import epoch_rows
+def test_training_history_comes_from_the_job_result():
+    from kgsynth.app.ui.finetune_tab import live
 
-    assert epoch_rows(["epoch 2 train_loss 0.9000 dev_macro_f1 0.5000"]) == [[2, 0.9, 0.5]]
+    steps = [{"step": 1, "loss": 1.6094}, {"step": 2, "loss": 1.5}]
+    history = [{"epoch": 1, "train_loss": 1.55, "dev_macro_f1": 0.5}]
+    job = Job(id="j", kind="train_classifier", result={"steps": steps, "history": history})
+    frame, rows = live(job)
+    assert frame.values.tolist() == [[1, 1.6094], [2, 1.5]] and rows == [[1, 1.55, 0.5]]
+    assert live(Job(id="k", kind="train_classifier"))[1] == []  # nothing published yet
 
 
 def test_progress_html_escapes_and_shows_state():

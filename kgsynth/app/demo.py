@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from kgsynth.errors import MissingDependencyError
+from kgsynth.types import RunRecord
 from kgsynth.workspace import Workspace
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "examples" / "bbc_schema.yaml"
@@ -148,6 +149,16 @@ def run_demo(
     stage("evaluate on held-out articles")
     evaluation = evaluate_classifier(trained.model_dir, test_file, run_dir / "heldout")
     log(Path(evaluation.report_md).read_text(encoding="utf-8"))
+    metrics = {"macro_f1": evaluation.macro_f1, "accuracy": evaluation.accuracy}
+    ws.catalog.save_run(  # the app lists it with the runs its jobs made
+        RunRecord(
+            path=str(run_dir),
+            kind="train_classifier",
+            data=str(exported.path),
+            metrics=metrics,
+            report=evaluation.report_json,
+        )
+    )
     done("evaluate on held-out articles")
 
     return DemoResult(

@@ -322,13 +322,9 @@ def clean_cmd(state: CliState, version, filters, eval_sets, options, name) -> No
 @pass_state
 def export_cmd(state: CliState, version, fmt, out, split, seed, provenance) -> None:
     """Write train/dev/test files, a dataset card and a LLaMA-Factory dataset_info.json."""
-    try:
-        fractions = tuple(float(x) for x in _csv(split))
-    except ValueError:
-        fractions = ()
-    if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6:
-        raise InputError(f"--split {split!r}: give three shares that add up to 1, e.g. 0.8,0.1,0.1")
-    params = {"version": version, "format": fmt, "split": list(fractions), "seed": seed}
+    from synth.export import split_shares
+
+    params = {"version": version, "format": fmt, "split": list(split_shares(split)), "seed": seed}
     params |= {"out": str(Path(out).resolve()) if out else None, "provenance": provenance}
     result = state.run_job("export", params, "export")
     counts = ", ".join(f"{k}={n}" for k, n in result["counts"].items())

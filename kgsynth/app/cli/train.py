@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -33,9 +34,8 @@ def _print_outcome(job) -> None:
     click.echo(f"job {job.id}: {job.state.value}")
     if job.error:
         raise click.ClickException(job.error.splitlines()[0])
-    click.echo(
-        json.dumps({k: v for k, v in job.result.items() if k != "history"}, indent=1, default=str)
-    )
+    shown = {k: v for k, v in job.result.items() if k not in ("history", "steps", "loss_steps")}
+    click.echo(json.dumps(shown, indent=1, default=str))
 
 
 @click.group("train")
@@ -43,49 +43,57 @@ def train_group() -> None:
     """Fine-tune models on exported datasets."""
 
 
+def overrides(options: str, *fields: str, **help: str):
+    """Click options for fields of an option model (the one home of the defaults): each flag is
+    an override, None when not given, and its help shows the model's default."""
+    module, name = options.rsplit(".", 1)
+    model = getattr(importlib.import_module(module), name)
+
+    def decorate(command):
+        for field in reversed(fields):
+            info = model.model_fields[field]
+            kind = next(t for t in (int, float, str) if t == info.annotation or t in _args(info))
+            text = f"{help.get(field, '')} [default: {info.default}]".strip()
+            command = click.option("--" + field.replace("_", "-"), type=kind, help=text)(command)
+        return command
+
+    return decorate
+
+
+def _args(info) -> tuple:
+    return getattr(info.annotation, "__args__", ())
+
+
+def run_options(command):
+    """--name, --out and --wait/--background: where a training run goes and how it runs."""
+    command = click.option(
+        "--wait/--background", default=True, help="Run here, or in a background job."
+    )(command)
+    command = click.option(
+        "--out", type=click.Path(resolve_path=True), help="Output directory (overrides --name)."
+    )(command)
+    return click.option("--name", help="Run name (output in <workspace>/runs/<name>).")(command)
+
+
+def model_dir(text: str):
+    """--model: the model directory to start from (an option model's `model` field)."""
+    return click.option("--model", type=click.Path(exists=True, resolve_path=True), help=text)
+
+
 @train_group.command("classifier")
 @click.argument("data", type=DATA)
-@click.option(
-    "--model",
-    type=click.Path(exists=True, resolve_path=True),
-    help="Encoder dir (default: MiniLM).",
+@model_dir("Encoder dir (default: MiniLM).")
+@overrides(
+    "finetune.classifier.TrainConfig",
+    *("epochs", "lr", "batch_size", "max_length", "patience", "seed"),
+    patience="Early-stopping epochs.",
 )
-@click.option("--epochs", type=int, default=3, show_default=True)
-@click.option("--lr", type=float, default=5e-5, show_default=True)
-@click.option("--batch-size", type=int, default=16, show_default=True)
-@click.option("--max-length", type=int, default=256, show_default=True)
-@click.option("--patience", type=int, default=2, show_default=True, help="Early-stopping epochs.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--name", help="Run name (output in <workspace>/runs/<name>).")
-@click.option(
-    "--out", type=click.Path(resolve_path=True), help="Output directory (overrides --name)."
-)
-@click.option("--wait/--background", default=True, help="Run here, or in a background job.")
+@run_options
 @pass_state
-def train_classifier_cmd(
-    state: CliState,
-    data,
-    model,
-    epochs,
-    lr,
-    batch_size,
-    max_length,
-    patience,
-    seed,
-    name,
-    out,
-    wait,
-):
-    """Fine-tune a text classifier on DATA (an export dir or a jsonl/csv file)."""
-    params = dict(data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size)
-    params |= dict(max_length=max_length, patience=patience, seed=seed, name=name, out=out)
-    _run(state, "train_classifier", params, wait)
-
-
-def _reader_default(field: str):
-    from finetune.reader import ReaderConfig
-
-    return ReaderConfig.model_fields[field].default
+def train_classifier_cmd(state: CliState, data, name, out, wait, **hyper):
+    """Fine-tune a text classifier on DATA (an export dir or a jsonl/csv file); the flags
+    override finetune.classifier.TrainConfig."""
+    _run(state, "train_classifier", dict(data=data, name=name, out=out, **hyper), wait)
 
 
 @train_group.command("reader")
@@ -93,80 +101,34 @@ def _reader_default(field: str):
 @click.option(
     "--eval", "eval_", type=DATA, help="SQuAD .json/.jsonl to score (default: test split)."
 )
-@click.option(
-    "--model",
-    type=click.Path(exists=True, resolve_path=True),
-    help="Encoder dir (default: MiniLM).",
-)
-@click.option("--epochs", type=int, help=f"[default: {_reader_default('epochs')}]")
-@click.option("--lr", type=float, help=f"[default: {_reader_default('lr')}]")
-@click.option("--batch-size", type=int, help=f"[default: {_reader_default('batch_size')}]")
-@click.option("--max-length", type=int, help=f"[default: {_reader_default('max_length')}]")
-@click.option("--seed", type=int, help=f"[default: {_reader_default('seed')}]")
-@click.option("--name", help="Run name (output in <workspace>/runs/<name>).")
-@click.option(
-    "--out", type=click.Path(resolve_path=True), help="Output directory (overrides --name)."
-)
-@click.option("--wait/--background", default=True, help="Run here, or in a background job.")
+@model_dir("Encoder dir (default: MiniLM).")
+@overrides("finetune.reader.ReaderConfig", "epochs", "lr", "batch_size", "max_length", "seed")
+@run_options
 @pass_state
-def train_reader_cmd(
-    state: CliState, data, eval_, model, epochs, lr, batch_size, max_length, seed, name, out, wait
-):
+def train_reader_cmd(state: CliState, data, eval_, name, out, wait, **hyper):
     """Fine-tune an extractive QA reader on DATA (a squad export dir or a SQuAD .json/.jsonl).
 
     Reports SQuAD EM/F1 overall and per question type on --eval (or the export's test split).
     """
-    params = dict(data=data, eval=eval_, model=model, epochs=epochs, lr=lr, batch_size=batch_size)
-    params |= dict(max_length=max_length, seed=seed, name=name, out=out)
+    params = dict(data=data, eval=eval_, name=name, out=out, **hyper)
     _run(state, "train_reader", params, wait)
 
 
 @train_group.command("sft")
 @click.argument("data", type=DATA)
-@click.option(
-    "--model",
-    type=click.Path(exists=True, resolve_path=True),
-    help="Causal LM dir (default: SmolLM2-135M).",
+@model_dir("Causal LM dir (default: SmolLM2-135M).")
+@overrides(
+    "finetune.sft.SFTConfig",
+    *("epochs", "lr", "batch_size", "max_length", "max_steps", "lora_r", "eval_n", "seed"),
+    max_steps="Stop after N steps (0: no cap).",
+    eval_n="Held-out questions to score.",
 )
-@click.option("--epochs", type=int, default=1, show_default=True)
-@click.option("--lr", type=float, default=2e-4, show_default=True)
-@click.option("--batch-size", type=int, default=4, show_default=True)
-@click.option("--max-length", type=int, default=256, show_default=True)
-@click.option(
-    "--max-steps", type=int, default=0, show_default=True, help="Stop after N steps (0: no cap)."
-)
-@click.option("--lora-r", type=int, default=8, show_default=True)
-@click.option(
-    "--eval-n", type=int, default=20, show_default=True, help="Held-out questions to score."
-)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--name", help="Run name (output in <workspace>/runs/<name>).")
-@click.option(
-    "--out", type=click.Path(resolve_path=True), help="Output directory (overrides --name)."
-)
-@click.option("--wait/--background", default=True, help="Run here, or in a background job.")
+@run_options
 @pass_state
-def train_sft_cmd(
-    state: CliState,
-    data,
-    model,
-    epochs,
-    lr,
-    batch_size,
-    max_length,
-    max_steps,
-    lora_r,
-    eval_n,
-    seed,
-    name,
-    out,
-    wait,
-):
-    """LoRA-tune a causal LM on a QA export (OpenAI messages or alpaca jsonl)."""
-    params = dict(data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size)
-    params |= dict(max_length=max_length, max_steps=max_steps, lora_r=lora_r, eval_n=eval_n)
-    params |= dict(seed=seed, name=name, out=out)
-    _run(state, "train_sft", params, wait)
+def train_sft_cmd(state: CliState, data, name, out, wait, **hyper):
+    """LoRA-tune a causal LM on a QA export (OpenAI messages or alpaca jsonl); the flags
+    override finetune.sft.SFTConfig."""
+    _run(state, "train_sft", dict(data=data, name=name, out=out, **hyper), wait)
 
 
 @click.command("evaluate")

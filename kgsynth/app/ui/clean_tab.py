@@ -125,10 +125,10 @@ def build(ctx: UIContext) -> Hooks:
     def on_export(v, f, sd, tr, dv, prov):
         if not v:
             raise InputError("choose a dataset version to export")
-        test = round(1.0 - tr - dv, 4)
-        if test < 0:
-            raise InputError("train + dev shares exceed 1")
-        params = {"version": v, "format": f, "seed": int(sd), "split": [tr, dv, test]}
+        from synth.export import split_shares
+
+        shares = split_shares((tr, dv, round(1.0 - tr - dv, 4)))
+        params = {"version": v, "format": f, "seed": int(sd), "split": list(shares)}
         return ex_panel.started(ctx.submit("export", params | {"provenance": bool(prov)}))
 
     ex_run.click(on_export, [ex_version, fmt, seed, train, dev, provenance], ex_panel.outputs)

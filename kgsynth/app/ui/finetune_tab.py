@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from kgsynth.app.ui import tables as t
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
@@ -10,38 +11,38 @@ from kgsynth.app.ui.jobpanel import JobPanel
 from kgsynth.errors import InputError
 from kgsynth.types import Job
 
-EPOCH_LINE = re.compile(r"epoch (\d+) train_loss ([0-9.]+) dev_macro_f1 ([0-9.]+)")
 IMAGE_LINE = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.MULTILINE)
+EPOCH_COLUMNS = ["epoch", "train_loss", "dev_macro_f1"]
 
 
 def exports(ctx: UIContext) -> list[tuple[str, str]]:
-    """Export directories with a train split, newest first, as (name, path) choices."""
-    root = ctx.ws.dir("exports")
-    dirs = [d for d in root.iterdir() if d.is_dir() and any(d.glob("train.*"))]
-    dirs.sort(key=lambda d: d.stat().st_mtime, reverse=True)
-    return [(d.name, str(d)) for d in dirs]
+    """The workspace's exports with a train split (catalog rows), newest first, as choices."""
+    return [
+        (f"{Path(e.path).name} · {e.format}", e.path)
+        for e in ctx.ws.catalog.exports()
+        if e.counts.get("train") and Path(e.path).is_dir()
+    ]
 
 
 def runs(ctx: UIContext) -> list[tuple[str, str]]:
-    """Run directories that have an evaluation report, as (name, path) choices."""
-    root = ctx.ws.dir("runs")
-    found = sorted(root.glob("*/eval/report.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    return [(p.parent.parent.name, str(p)) for p in found]
+    """Classifier runs that were evaluated (catalog rows), newest first, as (name, report) choices."""
+    return [
+        (Path(r.path).name, r.report)
+        for r in ctx.ws.catalog.runs("train_classifier")
+        if r.report and Path(r.report).is_file()
+    ]
 
 
-def epoch_rows(lines: list[str]) -> list[list]:
-    rows = []
-    for line in lines:
-        m = EPOCH_LINE.search(line)
-        if m:
-            rows.append([int(m.group(1)), float(m.group(2)), float(m.group(3))])
-    return rows
+def epoch_rows(history: list[dict]) -> list[list]:
+    """One row per epoch of a training history: its epoch, train loss and dev macro-F1."""
+    return [[h.get(c) for c in EPOCH_COLUMNS] for h in history]
 
 
-def live(ctx: UIContext, job: Job):
-    """(loss frame, epoch rows) from the job's log so far."""
-    lines = ctx.ws.catalog.logs(job.id)
-    return t.loss_frame(t.loss_points(lines)), epoch_rows(lines)
+def live(job: Job):
+    """(loss frame, epoch rows) from what the training job has published so far (its result)."""
+    steps = job.result.get("steps") or []
+    points = [(s["step"], s["loss"]) for s in steps]
+    return t.loss_frame(points), epoch_rows(job.result.get("history") or [])
 
 
 def report(job: Job) -> tuple[str, str | None]:
@@ -59,6 +60,8 @@ def build(ctx: UIContext) -> Hooks:
     """Lay out the tab; returns its hooks."""
     import gradio as gr
 
+    from finetune.classifier import TrainConfig
+
     with gr.Row():
         data = gr.Dropdown(
             label="Export (classification)", choices=[], elem_id="ft-export", scale=3
@@ -66,17 +69,20 @@ def build(ctx: UIContext) -> Hooks:
         refresh = gr.Button("↻", elem_id="ft-refresh", size="sm", scale=0, min_width=40)
         model = gr.Textbox(label="Model (empty: MiniLM encoder)", elem_id="ft-model", scale=2)
         name = gr.Textbox(label="Run name", elem_id="ft-name", scale=1)
+    defaults = TrainConfig()  # the fields start at the library's defaults and override them
     with gr.Row():
-        epochs = gr.Number(3, label="Epochs", precision=0, elem_id="ft-epochs")
-        lr = gr.Number(5e-5, label="Learning rate", elem_id="ft-lr")
-        batch = gr.Number(16, label="Batch size", precision=0, elem_id="ft-batch")
-        max_len = gr.Number(256, label="Max length", precision=0, elem_id="ft-maxlen")
+        epochs = gr.Number(defaults.epochs, label="Epochs", precision=0, elem_id="ft-epochs")
+        lr = gr.Number(defaults.lr, label="Learning rate", elem_id="ft-lr")
+        batch = gr.Number(defaults.batch_size, label="Batch size", precision=0, elem_id="ft-batch")
+        max_len = gr.Number(
+            defaults.max_length, label="Max length", precision=0, elem_id="ft-maxlen"
+        )
     start = gr.Button("Start fine-tuning", variant="primary", elem_id="ft-start")
     panel = JobPanel(ctx, "ft")
     with gr.Row():
         loss = gr.LinePlot(x="step", y="loss", title="Training loss", elem_id="ft-loss")
         metrics = gr.Dataframe(
-            headers=["epoch", "train_loss", "dev_macro_f1"],
+            headers=EPOCH_COLUMNS,
             label="Per epoch",
             elem_id="ft-metrics",
             interactive=False,
@@ -111,10 +117,10 @@ def build(ctx: UIContext) -> Hooks:
     start.click(on_start, [data, model, name, epochs, lr, batch, max_len], panel.outputs)
 
     def on_tick(job: Job):
-        return (*live(ctx, job), gr.skip(), gr.skip(), gr.skip())
+        return (*live(job), gr.skip(), gr.skip(), gr.skip())
 
     def on_finish(job: Job):
-        frame, rows = live(ctx, job)
+        frame, rows = live(job)
         if job.state != "succeeded":
             return (
                 frame,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from itertools import islice
 from pathlib import Path
 
 from kgsynth.app.summary import shortfall
 from kgsynth.app.ui import tables as t
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
 from kgsynth.app.ui.jobpanel import JobPanel
-from kgsynth.errors import ConfigError, InputError
+from kgsynth.errors import InputError
+from kgsynth.generators import generator_names
 from kgsynth.types import Job
 from synth.classify import SELECTIONS
 from synth.qa import QA_TYPES
+from synth.schema import save_schema
 
 QA = "Question answering"
 CLASSIFY = "Classification"
@@ -31,35 +31,10 @@ labels:
 
 
 def default_schema(ctx: UIContext) -> str:
-    """What the schema editor opens on: this workspace's newest saved schema, else the schema of
-    its newest classification set, else a skeleton to fill in (never another project's)."""
-    import yaml
+    """What the schema editor opens on: this workspace's schema, else a skeleton to fill in."""
+    from synth.schema import workspace_schema_text
 
-    saved = sorted(ctx.ws.dir("schemas").glob("*.yaml"), key=lambda p: p.stat().st_mtime)
-    if saved:
-        return saved[-1].read_text(encoding="utf-8")
-    for v in reversed(ctx.ws.catalog.datasets()):
-        schema = v.params.get("schema")
-        if isinstance(schema, dict) and schema.get("labels"):
-            return yaml.safe_dump(schema, sort_keys=False, allow_unicode=True)
-    return SKELETON
-
-
-def generator_names(ctx: UIContext) -> list[str]:
-    return list(dict.fromkeys(["template", *ctx.ws.config.generators]))
-
-
-def parse_schema_text(text: str):
-    """Validate the schema in the editor (the same parser the CLI uses for YAML files)."""
-    import yaml
-
-    from synth.schema import parse_schema
-
-    try:
-        data = yaml.safe_load(text or "")
-    except yaml.YAMLError as e:
-        raise ConfigError(f"label schema: invalid YAML: {str(e).splitlines()[0]}") from e
-    return parse_schema(data, source="label schema")
+    return workspace_schema_text(ctx.ws) or SKELETON
 
 
 def suggested_schema_text(ctx: UIContext, text: str) -> str:
@@ -67,23 +42,16 @@ def suggested_schema_text(ctx: UIContext, text: str) -> str:
     import yaml
 
     from synth.describe import with_suggestions
+    from synth.schema import schema_from_text
 
-    schema = with_suggestions(ctx.ws, parse_schema_text(text))
+    schema = with_suggestions(ctx.ws, schema_from_text(text))
     return yaml.safe_dump(schema.model_dump(), sort_keys=False, allow_unicode=True)
-
-
-def save_schema(ctx: UIContext, text: str, name: str) -> Path:
-    """Write the edited schema into <workspace>/schemas so the job (and a re-run) can read it."""
-    parse_schema_text(text)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "schema").strip("-.") or "schema"
-    path = ctx.ws.dir("schemas") / f"{stem}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def qa_preview(ctx: UIContext, types: list[str], n: int, generator: str, seed: int):
     """(prompts markdown, example rows, token estimate markdown) for a QA run of n examples."""
     from synth.qa import preview
+    from synth.tokens import estimate_tokens
 
     if not types:
         raise InputError("choose at least one question type")
@@ -97,60 +65,45 @@ def qa_preview(ctx: UIContext, types: list[str], n: int, generator: str, seed: i
     return md or "No candidate facts for these types: ingest more documents.", rows, tokens
 
 
-def classify_preview(ctx: UIContext, schema_text: str, generator: str, generated: int):
-    """(labels + prompts markdown, sample unit rows, token estimate markdown) for a classification run."""
-    schema = parse_schema_text(schema_text)
+def classify_preview(ctx: UIContext, schema_text: str, generator: str, generated: int, seed: int):
+    """(labels + prompts markdown, sample unit rows, token estimate markdown) for a
+    classification run, from the library's preview of it."""
+    from synth.classify_preview import preview_classification
+    from synth.schema import schema_from_text
+
+    n = int(generated or 0) if generator else 0
+    p = preview_classification(
+        ctx.ws, schema_from_text(schema_text), generated_per_label=n, seed=int(seed)
+    )
     lines = ["| label | description | keywords | seeds |", "|---|---|---:|---:|"]
-    for spec in schema.labels:
+    for spec in p.schema.labels:
         lines.append(
             f"| {spec.name} | {spec.description} | {len(spec.keywords)} | {len(spec.seeds)} |"
         )
-    docs = list(islice(ctx.ws.catalog.iter_documents(), 50))
     sample = [
-        ["classify", t.cell(d.text, 160), "", "(weak label at run time)", "", "corpus"]
-        for d in docs[:3]
+        ["classify", t.cell(text, 160), "", "(weak label at run time)", "", "corpus"]
+        for text in p.sample
     ]
-    n = int(generated or 0)
-    if not (generator and n > 0):
-        tokens = f"No generation: the corpus documents are labeled weakly (no model tokens); {len(docs)}+ documents."
-        return "\n".join(lines), sample, tokens
-    prompts = generation_prompts(schema, docs)
-    per = estimate_tokens(prompts) / max(1, len(prompts))
-    md = (
-        "\n".join(lines)
-        + "\n\n"
-        + "\n\n".join(
-            f"**Prompt for {spec.name}** (facts are chosen at run time from the label's most confident documents)\n"
-            f"```text\n{_text(p)}\n```"
-            for spec, p in zip(schema.labels[:2], prompts[:2], strict=False)
+    if not n:
+        tokens = (
+            f"No generation: the run labels the {p.documents:,} corpus documents weakly"
+            " (no model tokens)."
         )
+        return "\n".join(lines), sample, tokens
+    md = "\n".join(lines)
+    for name, prompt in list(p.prompts.items())[:2]:
+        source = "the passage nearest its description" if name in p.unseeded else "its seeds"
+        md += f"\n\n**Prompt for {name}** (on {source})\n```text\n{_text(prompt)}\n```"
+    md += (
+        "\n\nThe run builds each prompt the same way on sentences of the documents it labels"
+        " most confidently."
     )
-    total = n * len(schema.labels)
-    tokens = (
-        f"≈ **{round(per * total):,}** prompt tokens for {total} generated examples ({generator})."
-    )
+    tokens = f"≈ **{p.prompt_tokens:,}** prompt tokens for {p.generated} generated examples ({generator})."
     return md, sample, tokens
-
-
-def generation_prompts(schema, docs) -> list:
-    """One example generation prompt per label, built on sentences of the first documents."""
-    from kgsynth.text import split_sentences
-    from synth.classify_generate import generation_prompt
-
-    facts = []
-    for d in docs[:3]:
-        facts += [d.text[a:b] for a, b in split_sentences(d.text, d.lang)[:2]]
-    return [generation_prompt(schema.task, s.name, s.description, facts[:4]) for s in schema.labels]
 
 
 def _text(prompt) -> str:
     return "\n\n".join(f"[{m.role}] {m.content}" for m in prompt.messages)
-
-
-def estimate_tokens(prompts: list) -> int:
-    from synth.tokens import estimate_tokens as estimate
-
-    return estimate(prompts)
 
 
 def build(ctx: UIContext) -> Hooks:
@@ -241,7 +194,7 @@ def build(ctx: UIContext) -> Hooks:
     def on_preview(k, ty, num, sch, gen, genn, sd):
         if k == QA:
             return qa_preview(ctx, ty, num, gen, sd)
-        return classify_preview(ctx, sch, gen, genn)
+        return classify_preview(ctx, sch, gen, genn, sd)
 
     preview_btn.click(
         on_preview,
@@ -264,7 +217,7 @@ def build(ctx: UIContext) -> Hooks:
         else:
             if sch.strip() == SKELETON.strip():
                 raise InputError("write your labels into the schema first, or load a schema file")
-            path = save_schema(ctx, sch, nm or "schema")
+            path = save_schema(ctx.ws, sch, nm or "schema")
             params = {
                 "schema": str(path),
                 "per_label": int(pl),
@@ -300,6 +253,6 @@ def build(ctx: UIContext) -> Hooks:
         # the editor follows the workspace until the user types in it
         untouched = not current or current.strip() == SKELETON.strip()
         text = default_schema(ctx) if untouched else gr.skip()
-        return gr.Dropdown(choices=generator_names(ctx)), text
+        return gr.Dropdown(choices=generator_names(ctx.ws)), text
 
     return Hooks(on_open=[(on_refresh, [schema], [generator, schema])])

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kgsynth.types import Entity, Example, Fact, GraphStats, Job
-
-LOSS_LINE = re.compile(r"step (\d+)/\d+ loss ([0-9.]+)")
 
 
 def cell(value: Any, width: int = 300) -> str | int | float:
@@ -144,16 +141,6 @@ def _inline(text: str) -> str:
 def _quote(text: str, limit: int = 1500) -> str:
     text = text if len(text) <= limit else text[:limit] + " …"
     return "\n".join("> " + line for line in text.splitlines() or [""])
-
-
-def loss_points(log_lines: Iterable[str]) -> list[tuple[int, float]]:
-    """(step, loss) pairs from the classifier trainer's log lines."""
-    points = []
-    for line in log_lines:
-        m = LOSS_LINE.search(line)
-        if m:
-            points.append((int(m.group(1)), float(m.group(2))))
-    return points
 
 
 def loss_frame(points: list[tuple[int, float]]):

@@ -213,7 +213,7 @@ def test_every_format_carries_provenance_unless_asked_not_to(ws, tmp_path, fmt, 
 
 
 def test_provenance_names_documents_and_facts_of_real_qa(tmp_path):
-    """Template QA over two real articles: each exported pair names its source file, the
+    """Template QA over ten real articles: each exported pair names its source file, the
     extracted fact and the evidence sentence."""
     import shutil
 
@@ -223,18 +223,18 @@ def test_provenance_names_documents_and_facts_of_real_qa(tmp_path):
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    for path, label in bbc_files(1)[:2]:
+    for path, label in bbc_files(2):
         shutil.copy(path, docs / f"{label}_{path.name}")
     with Workspace(tmp_path / "ws") as ws:
         ingest(ws, [docs])
-        qa = build_qa(ws, n=12, types=("single_fact",), seed=0)
+        qa = build_qa(ws, n=12, types=("single_fact", "yes_no"), seed=0)
         out = export(ws, qa.id, format="alpaca", split=(1.0, 0.0, 0.0))
     rows = _rows(out.path, "alpaca")
     assert rows and out.warnings == []
     for r in rows:
         assert r["input"] == "" and r["meta"]["documents"][0].endswith(".txt")
         assert r["meta"]["facts"] and " | " in r["meta"]["facts"][0]
-        assert r["meta"]["evidence"] and r["meta"]["template"] == "qa.single_fact"
+        assert r["meta"]["evidence"] and r["meta"]["template"] in ("qa.single_fact", "qa.yes_no")
 
 
 def test_closed_book_questions_never_cite_a_missing_passage(tmp_path):

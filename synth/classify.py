@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kgsynth.config import Options
 from kgsynth.errors import InputError
 from kgsynth.text import normalize_text
 from kgsynth.types import DatasetVersion, Example, Provenance, example_id
@@ -34,25 +35,34 @@ from synth.weak_labels import label_units
 Progress = Callable[[int, int], None] | None
 
 
+class ClassifyOptions(Options):
+    """How a classification set is built: the one home of the defaults the CLI and the app start
+    from (their flags and fields override these)."""
+
+    what = "classification set"
+    per_label: int = 200  # examples per label
+    unit: str = "document"  # a name in UNITS
+    selection: str = "spread"  # a name in SELECTIONS
+    drop_uncertain: float = 0.1  # with spread: each label's least confident share never used
+    generator: str | None = None  # a generator for extra examples (none: only corpus units)
+    generated_per_label: int = 0
+    seed: int = 0
+    min_confidence: float = 0.0
+    labeling_functions: list[str] | None = None  # names in LABELING_FUNCTIONS (None: all)
+    max_rounds: int = 4  # self-training rounds at most
+    min_precision: float = 0.8  # per-label precision below which a unit abstains
+
+
 def build_classification(
     ws,
     schema: LabelSchema | str | Path,
+    options: ClassifyOptions | None = None,
     *,
-    per_label: int = 200,
-    unit: str = "document",
-    generator: str | None = None,
-    generated_per_label: int = 0,
-    seed: int = 0,
     name: str | None = None,
     progress: Progress = None,
     exclude_docs: set[str] | None = None,
-    min_confidence: float = 0.0,
-    labeling_functions: list[str] | None = None,
-    selection: str = "spread",
-    drop_uncertain: float = 0.1,
-    max_rounds: int = 4,
-    min_precision: float = 0.8,
     labeled: CorpusLabels | None = None,
+    **overrides,
 ) -> DatasetVersion:
     """Build a weakly labeled classification set from the corpus; returns the stored version.
 
@@ -63,7 +73,10 @@ def build_classification(
     Units that abstain (see :mod:`synth.weak_labels`; ``min_precision`` per label) are never used;
     a rare label keeps all its confident units rather than being filled up with doubtful ones.
     ``labeled`` reuses a :func:`label_corpus` result of the same schema, unit and options.
+    The settings are `options` (else :class:`ClassifyOptions`' defaults) with `overrides` applied.
     """
+    o = ClassifyOptions.build(options, **overrides)
+    selection, drop_uncertain, seed = o.selection, o.drop_uncertain, o.seed
     if selection not in SELECTIONS:
         raise InputError(f"selection must be one of {', '.join(SELECTIONS)}, not {selection!r}")
     if not 0.0 <= drop_uncertain < 1.0:
@@ -73,31 +86,31 @@ def build_classification(
     labeled = labeled or label_corpus(
         ws,
         schema,
-        unit=unit,
+        unit=o.unit,
         seed=seed,
         exclude_docs=exclude_docs,
-        labeling_functions=labeling_functions,
-        max_rounds=max_rounds,
-        min_precision=min_precision,
+        labeling_functions=o.labeling_functions,
+        max_rounds=o.max_rounds,
+        min_precision=o.min_precision,
     )
     step()
     units, outputs, best, conf = labeled.units, labeled.outputs, labeled.best, labeled.conf
     examples = _seed_examples(schema, labeled.seed_unit, units)
     usable = conf.copy()
     usable[~labeled.keep] = -1.0  # abstained units never pass min_confidence
-    candidates = _candidates(best, usable, labeled.seed_unit, len(schema.labels), min_confidence)
-    chosen = [i for idx in candidates for i in _pick(idx, per_label, selection, drop_uncertain)]
+    candidates = _candidates(best, usable, labeled.seed_unit, len(schema.labels), o.min_confidence)
+    chosen = [i for idx in candidates for i in _pick(idx, o.per_label, selection, drop_uncertain)]
     weights = labeled.report.get("lf_weights", {})
     voters = [
         out for out in outputs if weights.get(out.name, 1.0) > 0
     ]  # chance-level LFs stay mute
     examples += [_weak_example(units, voters, schema.names, i, best[i], conf[i]) for i in chosen]
     step()
-    if generator and generated_per_label > 0:
+    if o.generator and o.generated_per_label > 0:
         from synth.classify_generate import generate_examples
 
-        examples += generate_examples(ws, schema, labeled, generator, generated_per_label, seed)
-    version = _save(ws, schema, examples, labeled, locals_params(locals()), name)
+        examples += generate_examples(ws, schema, labeled, o.generator, o.generated_per_label, seed)
+    version = _save(ws, schema, examples, labeled, _params(o, exclude_docs), name)
     step()
     return version
 
@@ -134,8 +147,8 @@ def label_corpus(
 ) -> CorpusLabels:
     """Weakly label every unit of the workspace's corpus (no dataset is written)."""
     schema = coerce_schema(schema)
-    if unit not in ("document", "chunk"):
-        raise InputError(f"unit must be 'document' or 'chunk', not {unit!r}")
+    if unit not in UNITS:
+        raise InputError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     units = load_units(ws, unit, exclude_docs=exclude_docs or set())
     if not units.ids:
         raise InputError("the workspace has no documents to label; run `kgsynth ingest` first")
@@ -159,12 +172,11 @@ def label_corpus(
     )
 
 
-def locals_params(scope: dict) -> dict:
-    keys = ("per_label", "unit", "generator", "generated_per_label", "seed", "min_confidence")
-    keys += ("selection", "drop_uncertain", "max_rounds", "min_precision")
-    params = {k: scope[k] for k in keys}
-    params["labeling_functions"] = scope["labeling_functions"] or LABELING_FUNCTIONS.names()
-    params["excluded_docs"] = len(scope["exclude_docs"] or ())
+def _params(o: ClassifyOptions, exclude_docs: set[str] | None) -> dict:
+    """What the version records of how it was built (part of its id)."""
+    params = o.model_dump()
+    params["labeling_functions"] = o.labeling_functions or LABELING_FUNCTIONS.names()
+    params["excluded_docs"] = len(exclude_docs or ())
     return params
 
 
@@ -236,6 +248,7 @@ def _context(
 
 
 SELECTIONS = ("spread", "top")
+UNITS = ("document", "chunk")
 
 
 def _candidates(
@@ -288,6 +301,17 @@ def _seed_examples(schema: LabelSchema, seed_unit: dict[int, int], units: Units)
                 )
             )
     return out
+
+
+def unit_examples(labeled: CorpusLabels, indices: list[int]) -> list[Example]:
+    """Weakly labeled examples of some units of a labeled corpus, made as the builder makes them
+    (used by targeted synthesis, synth/targeted.py)."""
+    weights = labeled.report.get("lf_weights", {})
+    voters = [out for out in labeled.outputs if weights.get(out.name, 1.0) > 0]
+    return [
+        _weak_example(labeled.units, voters, labeled.names, i, labeled.best[i], labeled.conf[i])
+        for i in indices
+    ]
 
 
 def _weak_example(units: Units, outputs, labels: list[str], i: int, best, conf) -> Example:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from kgsynth.app.cli.choices import of
 from kgsynth.app.cli.state import CliState, pass_state
 from kgsynth.errors import InputError
 
@@ -22,7 +23,8 @@ def register(cli: click.Group) -> None:
     "--extractor",
     "extractors",
     multiple=True,
-    help="Extractor(s) to use: spacy, zh, model (repeatable; default from config).",
+    type=of("extractors"),
+    help="Extractor(s) to use (repeatable; default from config).",
 )
 @click.option("--text-col", default="text", show_default=True, help="CSV column holding the text.")
 @click.option("--field", default="text", show_default=True, help="JSONL field holding the text.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kgsynth.app.cli.choices import listed
+from kgsynth.app.cli.overrides import overrides
 from kgsynth.app.cli.state import CliState, pass_state
 from kgsynth.app.summary import version_lines
 from kgsynth.errors import InputError
@@ -118,46 +119,31 @@ def preview_cmd(state, types, n, generator, seed, show_prompt) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Label schema (YAML).",
 )
-@click.option("--per-label", type=COUNT, default=200, show_default=True, help="Examples per label.")
-@click.option("--unit", default="document", show_default=True, help="document | chunk.")
-@click.option(
-    "--selection",
-    type=listed("synth.classify", "SELECTIONS"),
-    default="spread",
-    show_default=True,
-    help="spread: units over the whole confidence range; top: the most confident only.",
+@overrides(
+    "synth.classify.ClassifyOptions",
+    *("per_label", "unit", "selection", "drop_uncertain", "generator", "generated_per_label"),
+    "seed",
+    per_label={"type": COUNT, "help": "Examples per label."},
+    unit={"type": listed("synth.classify", "UNITS"), "help": "What one example is."},
+    selection={
+        "type": listed("synth.classify", "SELECTIONS"),
+        "help": "spread: units over the whole confidence range; top: the most confident only.",
+    },
+    drop_uncertain="With spread: fraction of each label's least confident units never used.",
+    generator={"flags": ("-g",), "help": "Generator for extra examples (optional)."},
+    generated_per_label="Generated per label.",
+    seed="Random seed.",
 )
-@click.option(
-    "--drop-uncertain",
-    default=0.1,
-    show_default=True,
-    help="With spread: fraction of each label's least confident units never used.",
-)
-@click.option("--generator", "-g", default=None, help="Generator for extra examples (optional).")
-@click.option("--generated-per-label", default=0, show_default=True, help="Generated per label.")
-@click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--name", default=None, help="Dataset name.")
 @pass_state
-def classify_cmd(
-    state,
-    schema,
-    per_label,
-    unit,
-    selection,
-    drop_uncertain,
-    generator,
-    generated_per_label,
-    seed,
-    name,
-):
-    """Build a weakly labeled classification set from a label schema and seeds."""
+def classify_cmd(state, schema, name, **options):
+    """Build a weakly labeled classification set from a label schema and seeds; the flags
+    override synth.classify.ClassifyOptions."""
     from synth.schema import load_schema, schema_warnings
 
     for line in schema_warnings(load_schema(schema)):
         click.echo(f"warning: {line}", err=True)
-    params = {"schema": str(Path(schema).resolve()), "per_label": per_label, "unit": unit}
-    params |= {"selection": selection, "drop_uncertain": drop_uncertain, "generator": generator}
-    params |= {"generated_per_label": generated_per_label, "seed": seed, "name": name}
+    params = {"schema": str(Path(schema).resolve()), "name": name, **options}
     _build(state, "synth_classify", params, "classify")
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 import click
 
+from kgsynth.app.cli.overrides import overrides
 from kgsynth.app.cli.state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -41,27 +41,6 @@ def _print_outcome(job) -> None:
 @click.group("train")
 def train_group() -> None:
     """Fine-tune models on exported datasets."""
-
-
-def overrides(options: str, *fields: str, **help: str):
-    """Click options for fields of an option model (the one home of the defaults): each flag is
-    an override, None when not given, and its help shows the model's default."""
-    module, name = options.rsplit(".", 1)
-    model = getattr(importlib.import_module(module), name)
-
-    def decorate(command):
-        for field in reversed(fields):
-            info = model.model_fields[field]
-            kind = next(t for t in (int, float, str) if t == info.annotation or t in _args(info))
-            text = f"{help.get(field, '')} [default: {info.default}]".strip()
-            command = click.option("--" + field.replace("_", "-"), type=kind, help=text)(command)
-        return command
-
-    return decorate
-
-
-def _args(info) -> tuple:
-    return getattr(info.annotation, "__args__", ())
 
 
 def run_options(command):

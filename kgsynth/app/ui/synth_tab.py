@@ -11,7 +11,7 @@ from kgsynth.app.ui.jobpanel import JobPanel
 from kgsynth.errors import InputError
 from kgsynth.generators import generator_names
 from kgsynth.types import Job
-from synth.classify import SELECTIONS
+from synth.classify import SELECTIONS, UNITS, ClassifyOptions
 from synth.qa import QA_TYPES
 from synth.schema import save_schema
 
@@ -110,6 +110,7 @@ def build(ctx: UIContext) -> Hooks:
     """Lay out the tab; returns its hooks."""
     import gradio as gr
 
+    defaults = ClassifyOptions()  # the fields start at the library's defaults
     task = gr.Radio([QA, CLASSIFY], value=CLASSIFY, label="Task", elem_id="synth-task")
     with gr.Group(visible=False) as qa_box:
         types = gr.CheckboxGroup(
@@ -134,27 +135,31 @@ def build(ctx: UIContext) -> Hooks:
         )
         with gr.Row():
             per_label = gr.Number(
-                50, label="Examples per label", precision=0, elem_id="synth-per-label"
+                defaults.per_label,
+                label="Examples per label",
+                precision=0,
+                elem_id="synth-per-label",
             )
-            unit = gr.Radio(
-                ["document", "chunk"], value="document", label="Unit", elem_id="synth-unit"
-            )
+            unit = gr.Radio(list(UNITS), value=defaults.unit, label="Unit", elem_id="synth-unit")
             selection = gr.Radio(
                 list(SELECTIONS),
-                value="spread",
+                value=defaults.selection,
                 label="Pick units",
-                info="spread: over the whole confidence range (least confident 10% dropped);"
-                " top: the most confident only",
+                info="spread: over the whole confidence range (the least confident"
+                f" {defaults.drop_uncertain:.0%} dropped); top: the most confident only",
                 elem_id="synth-selection",
             )
             generated = gr.Number(
-                0, label="Generated per label", precision=0, elem_id="synth-generated"
+                defaults.generated_per_label,
+                label="Generated per label",
+                precision=0,
+                elem_id="synth-generated",
             )
     with gr.Row():
         generator = gr.Dropdown(
             ["template"], value="template", label="Generator", elem_id="synth-generator"
         )
-        seed = gr.Number(0, label="Seed", precision=0, elem_id="synth-seed")
+        seed = gr.Number(defaults.seed, label="Seed", precision=0, elem_id="synth-seed")
         name = gr.Textbox(label="Dataset name", placeholder="qa / topics", elem_id="synth-name")
     with gr.Row():
         preview_btn = gr.Button("Preview", elem_id="synth-preview-btn")

@@ -288,12 +288,9 @@ def sample_facts(graph: dict, n: int, seed: int = 0) -> list[str]:
 
 
 def embedder():
-    try:
-        from kgsynth.embeddings import shared_embedder
-    except ImportError:
-        return None
-    enc = shared_embedder()
-    return enc.encode
+    from kgsynth.embeddings import shared_embedder  # in-tree: never optional
+
+    return shared_embedder().encode
 
 
 def fmt(x: float) -> str:

@@ -328,3 +328,37 @@ class RunRecord(Record):
     report: str | None = None  # its evaluation report.json, where one was written
     job_id: str | None = None
     created_at: str = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- the closed loop
+
+
+class Miss(Record):
+    """One held-out or dev row a trained model got wrong (or, without labels, was unsure of), with
+    the graph material it is about: read by the targeted synthesis of `kgsynth improve`."""
+
+    text: str
+    gold: str | None = None  # None: no label (disagreement mode)
+    predicted: str = ""
+    example_id: str | None = None  # when the row came from a kgsynth export
+    doc_ids: list[str] = Field(default_factory=list)
+    chunk_ids: list[str] = Field(default_factory=list)
+    entity_ids: list[str] = Field(default_factory=list)
+    relation_ids: list[str] = Field(default_factory=list)
+    qa_type: str | None = None  # readers: the question type
+    disagreement: float = 0.0  # share of sampled predictions that differ from the majority
+
+
+class Weakness(Record):
+    """Where a trained model is weak, from its evaluation on labeled rows (or, without labels, from
+    its disagreement across sampled predictions)."""
+
+    run: str  # the run folder (the model)
+    kind: Literal["classifier", "reader"]
+    data: str  # the rows it was scored on
+    labeled: bool = True
+    score: float = 0.0  # macro-F1 (classifier) or F1 (reader) on those rows
+    per_group: dict[str, float] = Field(default_factory=dict)  # F1 per label / question type
+    weak_groups: list[str] = Field(default_factory=list)  # lowest F1 first
+    confusions: list[tuple[str, str, int]] = Field(default_factory=list)  # gold, predicted, count
+    misses: list[Miss] = Field(default_factory=list)

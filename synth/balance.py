@@ -15,7 +15,6 @@ import math
 from collections import Counter
 from typing import Any
 
-from synth.coverage import gini
 from synth.qa_sampling import Candidate, balanced_sample
 
 
@@ -93,3 +92,13 @@ def figures(selected: list[Candidate], entity_types: dict[str, str]) -> dict[str
             max(predicates.values(), default=0) / max(len(selected), 1), 3
         ),
     }
+
+
+def gini(values: list[int]) -> float:
+    """The Gini coefficient of non-negative counts (0: all equal; near 1: one takes all)."""
+    xs = sorted(values)
+    n, total = len(xs), sum(xs)
+    if n == 0 or total == 0:
+        return 0.0
+    weighted = sum((i + 1) * x for i, x in enumerate(xs))
+    return (2 * weighted) / (n * total) - (n + 1) / n

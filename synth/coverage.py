@@ -15,6 +15,7 @@ from pydantic import Field
 
 from kgsynth.errors import InputError
 from kgsynth.types import DatasetVersion, Example, Record
+from synth.balance import gini
 from synth.graph_view import Focus
 from synth.versions import lineage, stream
 
@@ -160,16 +161,6 @@ def coverage(ws, version: str | DatasetVersion, *, top: int = 50) -> Coverage:
         uncovered=[use(x) for x in unused[:top]],
         top_documents={sources[d]: n for d, n in docs.most_common(top)},
     )
-
-
-def gini(values: list[int]) -> float:
-    """The Gini coefficient of non-negative counts (0: all equal; near 1: one takes all)."""
-    xs = sorted(values)
-    n, total = len(xs), sum(xs)
-    if n == 0 or total == 0:
-        return 0.0
-    weighted = sum((i + 1) * x for i, x in enumerate(xs))
-    return (2 * weighted) / (n * total) - (n + 1) / n
 
 
 def _task(e: Example) -> str:

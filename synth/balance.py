@@ -64,21 +64,21 @@ class Balancer:
         self.used: Counter = Counter()
 
     def sample(self, pool: list[Candidate], want: int) -> list[Candidate]:
-        free = [c for c in pool if all(self.used[e] < self.cap for e in set(c.entity_ids))]
+        free = [c for c in pool if all(self.used[e] < self.cap for e in _about(c))]
         picked = balanced_sample(
             free, want, per_entity_cap=self.cap, seed=self.seed, primary="type"
         )
         out = []
         for c in picked:
-            if all(self.used[e] < self.cap for e in set(c.entity_ids)):
+            if all(self.used[e] < self.cap for e in _about(c)):
                 out.append(c)
-                self.used.update(set(c.entity_ids))
+                self.used.update(_about(c))
         return out
 
 
 def figures(selected: list[Candidate], entity_types: dict[str, str]) -> dict[str, Any]:
     """Headline coverage of a selection: entities used, the busiest one, inequality, spread."""
-    uses = Counter(e for c in selected for e in set(c.entity_ids))
+    uses = Counter(e for c in selected for e in _about(c))
     types = Counter(entity_types.get(e, "") for e in uses)
     predicates = Counter(c.strata.get("predicate", "") for c in selected)
     return {
@@ -92,6 +92,12 @@ def figures(selected: list[Candidate], entity_types: dict[str, str]) -> dict[str
             max(predicates.values(), default=0) / max(len(selected), 1), 3
         ),
     }
+
+
+def _about(c: Candidate) -> set[str]:
+    """Every entity an example will name in its provenance: the sampling keys, and for an
+    extractive question also the entities of the facts in its sentence."""
+    return set(c.entity_ids) | set(getattr(c.payload, "entity_ids", ()))
 
 
 def gini(values: list[int]) -> float:

@@ -156,10 +156,13 @@ def chain_question(
 
 
 def _modified(before: str) -> bool:
-    """The word before the name is a modifier of it (a lower-case noun or adjective, not a function
-    word): replacing the name alone would leave it dangling."""
+    """The word before the name is a modifier of it (a lower-case noun or adjective, or a title
+    like "Prime Minister" inside the question; not a function word): replacing the name alone
+    would leave it dangling ("What has Prime Minister the person that ...")."""
     words = before.split()
-    return bool(words) and words[-1].islower() and words[-1] not in FUNCTION_WORDS
+    if not words or words[-1].lower() in FUNCTION_WORDS:
+        return False
+    return words[-1].islower() or len(words) > 1
 
 
 def _description(view: GraphView, r: Relation, bridge: str, parses, avoid: str) -> str | None:

@@ -65,3 +65,12 @@ def test_counts_in_prepositional_phrases_and_motion_places(asked):
     q = asked("Tesla, the famous inventor, moved to New York in 1884.")
     assert q["New York"] == "Where did Tesla move to in 1884?"  # no apposition, stranded "to"
     assert q["1884"] == "When did Tesla move to New York?"
+
+
+def test_a_bridge_name_inside_a_longer_phrase_is_not_replaced():
+    from synth.fact_questions import _modified
+
+    assert _modified("What has Prime Minister ")  # "Prime Minister the person that ..."
+    assert _modified("Who praised veteran star ")
+    assert not _modified("What did ") and not _modified("Where has ")
+    assert not _modified("")

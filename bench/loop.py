@@ -39,6 +39,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.quality import BBC_SCHEMA, WORKDIR, prepare_pool  # noqa: E402
+from bench.quality_corpora import load_corpus  # noqa: E402
 from bench.quality_data import draw_seeds, load_label_dirs, split  # noqa: E402
 from bench.quality_train import TrainConfig, train_and_score  # noqa: E402
 from kgsynth.app.demo import bbc_dir  # noqa: E402
@@ -181,7 +182,8 @@ def run_draw(args, data, ws, gold, schema0, cfg, draw: int) -> dict:
         weakness, m0 = weakness_of(shuffled[cut:], shuffled[:cut], cfg, draw, Path(tmp))
         improved = build_targeted(ws, v0, weakness, budget, labeled=labeled)
         loop_rows = rows_of(ws, improved)
-        added = [e for e in loop_rows if "improve" in e.meta]
+        ids0 = {e.id for e in rows0}  # not meta["improve"]: a unit the baseline also used is
+        added = [e for e in loop_rows if e.id not in ids0]  # one example, stored with its meta
         base_score = train_and_score(
             [(e.input, e.label) for e in base_rows], test, Path(tmp) / "base", cfg, seed=draw
         )
@@ -234,8 +236,9 @@ def summary(runs: list[dict]) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    rows = load_label_dirs(bbc_dir())
-    data = split(rows, 0.2, 0, 300 if args.quick else 0, 150 if args.quick else 0)
+    # full runs use the de-duplicated split of bench/quality_table.py: the same pool, ingested once
+    quick = split(load_label_dirs(bbc_dir()), 0.2, 0, 300, 150) if args.quick else None
+    data = quick or load_corpus("bbc")
     ws, gold, info = prepare_pool(data, WORKDIR)
     print(f"pool ready: {info['documents']} documents", flush=True)
     cfg = TrainConfig(

@@ -6,7 +6,9 @@ bar and never a document the version already uses or a held-out text. The budget
 confusion pairs by how often each occurs; without labels, over the labels of the rows the model is
 unsure of. QA: pairs about the entities and relations of the questions the model missed (restricted
 builds, synth.qa), split over its weakest QA types. Every new example says why it was added
-(``meta["improve"]``), and the result is a new version derived from the old one.
+(``meta["improve"]``, and the version's ``stats["improve"]["why"]`` by example id: an example that
+another version stored first keeps that version's meta), and the result is a new version derived
+from the old one.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def build_targeted(
             "score_before": weakness.score,
             "weak_groups": weakness.weak_groups[:5],
             "confusions": weakness.confusions[:5],
+            # why each was added, here too: an example another version stored first keeps its meta
+            "why": {e.id: e.meta["improve"] for e in added},
         }
     }
     return derive(

@@ -93,7 +93,13 @@ def improve(
         ws, export.version, weakness, budget, exclude_texts=_texts(held_out), name=name
     )
     step()
-    added = [e for e in ws.catalog.examples(improved.id) if "improve" in e.meta]
+    before_ids = {e.id for e in ws.catalog.examples(export.version)}
+    why = improved.stats["improve"]["why"]  # an example stored first by another version keeps
+    added = [  # that version's meta: the reason it was added here comes from this version
+        e.model_copy(update={"meta": {**e.meta, "improve": why[e.id]}})
+        for e in ws.catalog.examples(improved.id)
+        if e.id not in before_ids
+    ]
     out = Path(record.path).with_name(Path(record.path).name + "-improved")
     data = _retraining_data(
         ws, Path(record.data), export.format, added, out.with_name(out.name + "-data")

@@ -100,6 +100,13 @@ def test_improve_adds_targeted_examples_and_retrains_with_the_same_settings(
     assert Path(report.report_md).exists()
     assert any(r.path == str(improved) for r in graph_ws.catalog.runs())
 
+    # the app's Coverage tab offers the run and shows the same report
+    from kgsynth.app.ui.coverage_tab import improve_md, loop_runs
+
+    assert str(run) in [path for _, path in loop_runs(graph_ws)]
+    shown = improve_md(job)
+    assert all(line in shown for line in report.lines())
+
 
 def test_unlabeled_rows_are_scored_by_disagreement(classifier_run, tmp_path):
     _, _, run, held_out = classifier_run

@@ -8,6 +8,8 @@ after an ingest changed the corpus (synth.update); and the closed loop from a fi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
 from kgsynth.app.ui.jobpanel import JobPanel
 from kgsynth.errors import InputError
@@ -114,6 +116,14 @@ def build(ctx: UIContext) -> Hooks:
     upd_panel = JobPanel(ctx, "cov-update")
     upd_md = gr.Markdown(elem_id="cov-update-result")
 
+    gr.Markdown("### Close the loop on a fine-tuning run (kgsynth improve)")
+    with gr.Row():
+        loop_run = gr.Dropdown(label="Classifier or reader run", choices=[], elem_id="cov-loop-run")
+        loop_budget = gr.Number(200, label="Targeted examples", precision=0, elem_id="cov-loop-n")
+        loop = gr.Button("Find weaknesses, add examples, retrain", elem_id="cov-loop")
+    loop_panel = JobPanel(ctx, "cov-loop")
+    loop_md = gr.Markdown(elem_id="cov-loop-result")
+
     @friendly
     def on_show(v):
         return coverage_view(ctx, v)
@@ -172,11 +182,40 @@ def build(ctx: UIContext) -> Hooks:
     upd_panel.wire(on_updated, [upd_md])
 
     @friendly
-    def on_refresh():
-        return gr.Dropdown(choices=ctx.versions())
+    def on_loop(run_path, budget):
+        if not run_path:
+            raise InputError("choose a fine-tuning run")
+        params = {"run": run_path, "budget": int(budget or 200)}
+        return loop_panel.started(ctx.submit("improve", params))
 
-    refresh.click(on_refresh, None, [version])
-    return Hooks(on_open=[(on_refresh, [], [version])])
+    loop.click(on_loop, [loop_run, loop_budget], loop_panel.outputs)
+    loop_panel.wire(lambda job: [improve_md(job)], [loop_md])
+
+    @friendly
+    def on_refresh():
+        return gr.Dropdown(choices=ctx.versions()), gr.Dropdown(choices=loop_runs(ctx.ws))
+
+    refresh.click(on_refresh, None, [version, loop_run])
+    return Hooks(on_open=[(on_refresh, [], [version, loop_run])])
+
+
+def loop_runs(ws) -> list[tuple[str, str]]:
+    """Runs the loop can improve (classifier and reader runs), newest first, as (name, path)."""
+    from kgsynth.app.improve import KINDS
+
+    return [
+        (f"{Path(r.path).name} · {r.kind}", r.path) for r in ws.catalog.runs() if r.kind in KINDS
+    ]
+
+
+def improve_md(job: Job) -> str:
+    """The loop's report: weaknesses, what was added, scores before and after."""
+    if job.state != "succeeded":
+        return f"Improve {job.state.value}: {job.error or job.message}"
+    from kgsynth.app.improve import ImproveReport
+
+    report = ImproveReport.model_validate(job.result)
+    return "```text\n" + "\n".join(report.lines()) + "\n```"
 
 
 def _version_md(job: Job, verb: str) -> str:

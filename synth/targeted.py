@@ -107,7 +107,10 @@ def _classification(ws, build, examples, weakness: Weakness, budget, exclude_tex
         and labeled.conf[i] >= floor
     ]
     if not open_units:
-        raise InputError("no unused, confidently labeled units are left in the corpus")
+        raise InputError(
+            "no unused, confidently labeled units are left in the corpus: the set already uses"
+            " every document it could add; ingest more documents"
+        )
     by_doc = {d: i for i, d in enumerate(units.doc_ids)}
     vectors = []
     texts = []

@@ -158,8 +158,8 @@ class QAPlan(Record):
             for t, n in self.per_type.items()
         ]
         for title, counts in (
-            ("per predicate", self.predicates),
-            ("per entity type", self.entity_types),
+            ("per predicate (extractive: answer kind)", self.predicates),
+            ("per entity type (extractive: question form)", self.entity_types),
         ):
             shown = ", ".join(f"{k} {v}" for k, v in list(counts.items())[:top])
             more = f", ... {len(counts) - top} more" if len(counts) > top else ""

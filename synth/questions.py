@@ -163,9 +163,7 @@ def ask(sent, span: AnswerSpan) -> Question | None:
     head = _head(doc, span)
     if head is None:
         return None
-    role = head
-    while role.dep_ == "appos":
-        role = role.head  # "the champion, Denver Broncos": the answer fills the noun's role
+    role = _role(head)
     if role is not head and role.pos_ == "PROPN":
         return None  # "Santa Clara, California": the name it stands beside is the answer
     if not _whole(doc, span, head, role):
@@ -209,6 +207,14 @@ def _specific_enough(question: str, verb) -> bool:
     return len(content) >= 2
 
 
+def _role(head):
+    """The token whose grammatical role the answer fills: the noun an apposition stands beside
+    ("the champion, Denver Broncos")."""
+    while head.dep_ == "appos":
+        head = head.head
+    return head
+
+
 def polar(sent, span: AnswerSpan) -> str | None:
     """The yes/no question stating the clause that `span` is the object (or prepositional object)
     of, in its own tense and modality: "Did the BBC launch Freeview in 2002?", "Will the RFU
@@ -217,9 +223,7 @@ def polar(sent, span: AnswerSpan) -> str | None:
     head = _head(doc, span)
     if head is None or not _whole(doc, span, head, head):
         return None
-    role = head
-    while role.dep_ == "appos":
-        role = role.head
+    role = _role(head)
     verb = role.head
     if role.dep_ == "pobj" and verb.dep_ in ("prep", "agent"):
         verb = verb.head
@@ -242,9 +246,7 @@ def relative_clause(sent, span: AnswerSpan, who: bool = False) -> str | None:
     head = _head(doc, span)
     if head is None or not _whole(doc, span, head, head):
         return None
-    role = head
-    while role.dep_ == "appos":
-        role = role.head
+    role = _role(head)
     rel = "who" if who else "that"
     verb = role.head
     if role.dep_ == "pobj" and verb.dep_ in ("prep", "agent") and _is_verb(verb.head):

@@ -118,7 +118,8 @@ class RelationReader:
 
     def _patterns(self, sent) -> Iterator[Found]:
         for tok in sent:
-            if tok.pos_ in ("VERB", "AUX"):
+            # a verb inside a name ("Die Zauberflöte", "Gone with the Wind") is no predicate
+            if tok.pos_ in ("VERB", "AUX") and not tok.ent_type_:
                 if self.lemma(tok) == "be":
                     yield from self._copula(tok)
                 elif self.lemma(tok) == "have":

@@ -242,6 +242,14 @@ class Example(Record):
     meta: dict[str, Any] = Field(default_factory=dict)
     created_at: str = Field(default_factory=utcnow)
 
+    @property
+    def labeled_by_person(self) -> bool:
+        """A label a person gave (a seed, a gold row, a review): no machine stage overrules it."""
+        return self.label_source in PERSON_LABEL_SOURCES
+
+
+PERSON_LABEL_SOURCES = ("review", "seed", "gold")
+
 
 def example_id(task: str, input: str, output: str | None, label: str | None) -> str:
     from kgsynth.ids import content_id

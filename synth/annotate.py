@@ -16,7 +16,6 @@ from kgsynth.types import DatasetVersion, Example
 from synth.versions import changed, derive, load
 
 METHODS = ("majority", "label_model")
-KEEP_SOURCES = ("review", "seed", "gold")  # labels a person gave are never re-voted
 
 
 def votes_of(e: Example) -> list[dict[str, Any]]:
@@ -95,7 +94,7 @@ def annotate(
     reviewed = latest_reviews(ws, [e.id for e in examples])
     out = []
     for n, (e, dist) in enumerate(zip(examples, dists, strict=True)):
-        if e.label_source in KEEP_SOURCES or e.id in reviewed or not dist:
+        if e.labeled_by_person or e.id in reviewed or not dist:
             out.append(e)  # reviewed labels take precedence; no votes leaves the example as is
         else:
             label = max(sorted(dist), key=lambda x: dist[x])

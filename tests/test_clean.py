@@ -223,3 +223,20 @@ def test_clean_writes_a_new_version_and_report(ws, base):
     md = result.report_md.read_text()
     assert "exact_dedup" in md and "exact duplicate" in md and "[EMAIL]" in md
     assert v.stats["report_md"] == str(result.report_md)
+
+
+def test_label_noise_never_flags_a_persons_label_and_spares_a_rare_label():
+    arts = [(p.read_text(errors="replace")[:400], label) for p, label in bbc_files(30, offset=40)]
+    rare = "entertainment"  # 5 examples beside 30 of each other label
+    examples = [_ex(t, label) for t, label in arts if label != rare]
+    rare_examples = [_ex(t, label) for t, label in arts if label == rare][:5]
+    assert examples[0].label == "business"
+    seed = examples[0].model_copy(update={"label": "sports", "label_source": "seed"})
+    data = [seed, *examples[1:], *rare_examples]
+    kept, removed, why = _run("label_noise", data, drop=True)
+    assert seed.id not in removed  # a label a person gave stays, even against the classifier
+    # weighted by rarity, the out-of-fold classifier does not call a rare label's examples noise
+    assert not removed & {e.id for e in rare_examples}, [r.reason for r in why]
+    weak = seed.model_copy(update={"label_source": "weak"})
+    _, removed, _ = _run("label_noise", [weak, *data[1:]], drop=True)
+    assert weak.id in removed  # the same text with a machine's label is flagged

@@ -2,7 +2,9 @@
 
 A logistic regression on MiniLM sentence embeddings is trained k-fold; an example whose label gets a
 low out-of-fold probability while another label gets a high one is flagged in meta["label_noise"]
-(and dropped when drop=True).
+(and dropped when drop=True). Classes are weighted by their inverse frequency, so a rare label's
+examples are not flagged only for being rare. Labels a person gave (seeds, gold rows, reviews) train
+the classifier but are never flagged.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def out_of_fold_proba(vectors: np.ndarray, labels: list[str], folds: int = 5, se
     k = max(2, min(folds, min(Counter(labels).values())))
     proba = np.zeros((len(labels), len(classes)))
     for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(vectors, y):
-        model = LogisticRegression(max_iter=1000, C=50.0).fit(vectors[train], y[train])
+        model = LogisticRegression(max_iter=1000, C=50.0, class_weight="balanced")
+        model.fit(vectors[train], y[train])
         proba[np.ix_(test, model.classes_)] = model.predict_proba(vectors[test])
     return classes, proba
 
@@ -61,6 +64,8 @@ class LabelNoise(Filter):
         )
         flagged: dict[int, dict] = {}
         for row, i in enumerate(labeled):
+            if examples[i].labeled_by_person:
+                continue
             p = proba[row]
             pred = int(p.argmax())
             p_label = float(p[classes.index(examples[i].label)])

@@ -71,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
     p.add_argument("--device", default="cpu", help="where the classifier trains: cpu | cuda")
+    p.add_argument(
+        "--class-weight",
+        choices=("balanced", "none"),
+        default="balanced",
+        help="label weights in every arm's classifier (the product trainer's default: balanced)",
+    )
     p.add_argument("--workers", type=int, default=2, help="spaCy processes for the pool ingest")
     p.add_argument("--per-label", type=int, default=200, help="kgsynth examples per label")
     p.add_argument("--selection", choices=SELECTIONS, default="spread")
@@ -324,6 +330,7 @@ def run(args: argparse.Namespace) -> dict:
         max_length=args.max_length,
         batch_size=args.batch_size,
         lr=args.lr,
+        class_weight=args.class_weight,
     )
     test = [(r.text, r.label) for r in data.test]
     ctx: dict = {"args": args, "schema": schema}

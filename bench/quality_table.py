@@ -10,6 +10,7 @@ least as accurate as a seeds-only classifier's predictions on the same pool.
     python bench/quality_table.py --quick                # 1 draw at k = 8
     python bench/quality_table.py --device cuda --workers 12   # on a GPU machine
     python bench/quality_table.py --corpora reviews --settings names --classifier logreg
+    python bench/quality_table.py --corpora newsgroups --k 8 --draws 1 --class-weight none
 
 Writes bench/results/quality-table/<corpus>-<setting>/ and table.md, table.json beside them.
 """
@@ -37,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", nargs="+", choices=list(CORPORA), default=list(CORPORA))
     p.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     p.add_argument("--quick", action="store_true", help="1 draw at k = 8 only")
+    p.add_argument("--k", nargs="+", help="seeds per label (default 4 8; --quick: 8)")
+    p.add_argument("--draws", help="seed draws per k (default 3; --quick: 1)")
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
+    p.add_argument("--class-weight", choices=("balanced", "none"), default="balanced")
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality-table")
@@ -50,11 +54,13 @@ def main(argv: list[str] | None = None) -> int:
                 "--corpus",
                 corpus,
                 "--k",
-                *(["8"] if args.quick else ["4", "8"]),
+                *(args.k or (["8"] if args.quick else ["4", "8"])),
                 "--draws",
-                "1" if args.quick else "3",
+                args.draws or ("1" if args.quick else "3"),
                 "--classifier",
                 args.classifier,
+                "--class-weight",
+                args.class_weight,
                 "--device",
                 args.device,
                 "--workers",
@@ -124,7 +130,7 @@ def markdown(rows: list[dict], args) -> str:
     lines = [
         "# kgsynth classification quality, every corpus and setting",
         "",
-        f"Classifier: {args.classifier} on {args.device}; macro-F1 on each corpus's held-out test"
+        f"Classifier: {args.classifier} on {args.device}, class weights {args.class_weight}; macro-F1 on each corpus's held-out test"
         " set, mean ± std over seed draws. Weak labels: accuracy of kgsynth's labels on the whole"
         " pool (seeds excluded) vs a logistic regression on the seeds' embeddings, on the same pool.",
         "",

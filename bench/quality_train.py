@@ -2,7 +2,8 @@
 
 ``finetune``: H6's MiniLM sequence classifier (finetune.classifier.train_classifier), fixed epochs
 and no early stopping, at least ``min_steps`` optimizer steps. ``logreg``: a logistic regression on
-MiniLM sentence embeddings, a fast proxy for development only.
+MiniLM sentence embeddings, a fast proxy for development only. Both weigh labels as the product's
+trainer does by default (``class_weight="balanced"``; ``"none"`` for the plain loss).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class TrainConfig:
     max_length: int = 128
     batch_size: int = 16
     lr: float = 5e-5
+    class_weight: str = "balanced"  # as finetune.classifier.TrainConfig
 
     def epochs_for(self, n: int) -> int:
         """The fixed epochs, raised so that tiny training sets still get `min_steps` steps."""
@@ -38,7 +40,7 @@ def train_and_score(
     """Train on `rows`, score on `test`: macro-F1, accuracy, epochs and training seconds."""
     started = time.perf_counter()
     if cfg.classifier == "logreg":
-        score = _logreg(rows, test, seed)
+        score = _logreg(rows, test, seed, cfg.class_weight)
     else:
         score = _finetune(rows, test, out, cfg, seed)
     return score | {"train_seconds": round(time.perf_counter() - started, 1)}
@@ -82,6 +84,7 @@ def _train(train_classifier, data, out: Path, cfg: TrainConfig, epochs: int, see
         seed=seed,
         patience=epochs + 1,
         resume=False,
+        class_weight=cfg.class_weight,
         **extra,
     )
 
@@ -98,12 +101,14 @@ def _embed(texts: list[str]) -> np.ndarray:
     return np.array([_VECTORS[t] for t in texts])
 
 
-def _logreg(rows, test, seed: int) -> dict:
+def _logreg(rows, test, seed: int, class_weight: str) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
 
     x, y = _embed([t for t, _ in rows]), [lab for _, lab in rows]
-    clf = LogisticRegression(C=10.0, max_iter=1000, random_state=seed).fit(x, y)
+    weighting = "balanced" if class_weight == "balanced" else None
+    clf = LogisticRegression(C=10.0, max_iter=1000, random_state=seed, class_weight=weighting)
+    clf.fit(x, y)
     pred = clf.predict(_embed([t for t, _ in test]))
     gold = [lab for _, lab in test]
     return {

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from finetune.data import ClassificationData, load_classification
 from finetune.loop import LoopState, TrainingOptions, length_batches, set_threads, train_loop
@@ -25,6 +25,7 @@ from kgsynth.errors import ConfigError, InputError, require
 __all__ = ["TrainConfig", "TrainResult", "length_batches", "train_classifier"]
 
 CHECKPOINT = "checkpoint.pt"
+CLASS_WEIGHTS = ("balanced", "none")
 Progress = Callable[[int, int], None] | None
 Log = Callable[[str], None] | None
 Update = Callable[[dict[str, Any]], None] | None
@@ -38,6 +39,16 @@ class TrainConfig(TrainingOptions):
     max_length: int = 256
     epochs: int = 3
     patience: int = 2  # epochs without a dev macro-F1 gain before stopping
+    # "balanced": each label's loss weighted by n / (labels * its count), so a rare label is not
+    # traded away for a common one (synthesized sets follow the pool's skew); "none": plain loss
+    class_weight: str = "balanced"
+
+    @field_validator("class_weight")
+    @classmethod
+    def _known_weighting(cls, v: str) -> str:
+        if v not in CLASS_WEIGHTS:
+            raise ValueError(f"must be one of {', '.join(CLASS_WEIGHTS)}, not {v!r}")
+        return v
 
 
 class TrainResult(BaseModel):
@@ -63,7 +74,7 @@ class TrainResult(BaseModel):
 LARGE_VOCAB = 100_000  # word embeddings of an encoder with more rows stay frozen
 # What shapes the trained model (its fingerprint, train_log.json and card), in the card's order.
 HYPER = ("max_length", "epochs", "lr", "batch_size", "seed", "patience", "warmup_ratio")
-HYPER += ("weight_decay", "max_steps")
+HYPER += ("weight_decay", "max_steps", "class_weight")
 
 
 def default_encoder(texts: list[str] | None = None) -> str:
@@ -86,6 +97,25 @@ def collate(ids: list[list[int]], pad_id: int, labels: list[int] | None = None) 
     if labels is not None:
         batch["labels"] = torch.tensor(labels)
     return batch
+
+
+def label_weights(y: list[int], n_labels: int) -> list[float]:
+    """n / (n_labels * count) per label, as scikit-learn's "balanced"; 1.0 for a label with none."""
+    counts = [y.count(j) for j in range(n_labels)]
+    return [len(y) / (n_labels * c) if c else 1.0 for c in counts]
+
+
+def weighted_loss(weights: list[float]):
+    """A loss for the training loop: cross-entropy with a weight per label."""
+    import torch
+
+    def loss(net, batch: dict):
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        logits = net(**inputs).logits
+        w = torch.tensor(weights, dtype=logits.dtype, device=logits.device)
+        return torch.nn.functional.cross_entropy(logits, batch["labels"], weight=w)
+
+    return loss
 
 
 def predict_ids(model, token_ids: list[list[int]], pad_id: int, batch_size: int = 64) -> list[int]:
@@ -185,6 +215,7 @@ def train_classifier(
         state.extra = state.extra or {"best_f1": -1.0, "best_epoch": 0, "bad_epochs": 0}
 
     say = log or (lambda _msg: None)
+    balanced = cfg.class_weight == "balanced"
     state = train_loop(
         net,
         [len(x) for x in train_ids],
@@ -198,6 +229,7 @@ def train_classifier(
         resume=resume,
         stop=lambda st: st.extra["bad_epochs"] >= cfg.patience,
         on_start=on_start,
+        loss=weighted_loss(label_weights(train_y, len(labels))) if balanced else None,
         on_update=(lambda st: on_update({"history": st.history, "steps": st.steps}))
         if on_update
         else None,

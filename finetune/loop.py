@@ -143,11 +143,13 @@ def train_loop(
     on_start: Callable[[LoopState], None] | None = None,
     on_update: Callable[[LoopState], None] | None = None,
     keep_checkpoint: bool = False,
+    loss: Callable[[Any, dict], Any] | None = None,
 ) -> LoopState:
     """Train `net` for ``settings.epochs`` epochs (or ``max_steps``, or until `stop`), resuming
     from `checkpoint`. `on_start` runs once the state is known (fresh or resumed), `on_update`
     after every step and epoch (to publish the loss so far). A finished run deletes its checkpoint,
-    unless `keep_checkpoint`: then it is the finished state, and a re-run trains nothing."""
+    unless `keep_checkpoint`: then it is the finished state, and a re-run trains nothing.
+    `loss(net, batch)` replaces the model's own loss (``net(**batch).loss``)."""
     torch = require("torch", extra="ml")
     transformers = require("transformers", extra="ml")
     say = log or (lambda _msg: None)
@@ -203,8 +205,8 @@ def train_loop(
             if state.global_step >= total:
                 break
             batch = {k: v.to(device) for k, v in make_batch(batches[b]).items()}
-            loss = net(**batch).loss
-            loss.backward()
+            step_loss = loss(net, batch) if loss else net(**batch).loss
+            step_loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             optim.step()
             sched.step()
@@ -212,8 +214,10 @@ def train_loop(
             seen += len(batches[b])
             state.step = b + 1
             state.global_step += 1
-            state.steps.append({"step": state.global_step, "loss": round(loss.item(), 5)})
-            say(f"epoch {state.epoch + 1} step {state.global_step}/{total} loss {loss.item():.4f}")
+            state.steps.append({"step": state.global_step, "loss": round(step_loss.item(), 5)})
+            say(
+                f"epoch {state.epoch + 1} step {state.global_step}/{total} loss {step_loss.item():.4f}"
+            )
             if progress:
                 progress(state.global_step, total)
             if on_update:

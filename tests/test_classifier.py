@@ -78,3 +78,26 @@ def test_without_a_dev_set_the_last_epoch_is_the_model(tmp_path):
     result = train_classifier(data, tmp_path, max_length=32, epochs=3, batch_size=8, resume=False)
     assert [h["epoch"] for h in result.history] == [1, 2, 3]
     assert result.best_epoch == 3 and result.test
+
+
+def test_balanced_class_weights_weigh_a_rare_label_up(tmp_path):
+    from finetune.classifier import label_weights
+    from finetune.data import ClassificationData
+    from kgsynth.errors import ConfigError
+
+    assert label_weights([0, 0, 0, 1], 3) == [4 / 9, 4 / 3, 1.0]  # absent label: weight 1
+    rows = [(r["text"], r["label"]) for r in bbc_rows(6, chars=120)]
+    rare = rows[0][1]
+    skewed = [r for r in rows if r[1] != rare] + [r for r in rows if r[1] == rare][:1]
+    data = ClassificationData(train=skewed, dev=[], test=[], source="mem")
+    first = {}
+    for weighting in ("balanced", "none"):
+        out = tmp_path / weighting
+        result = train_classifier(
+            data, out, max_length=32, epochs=1, batch_size=64, resume=False, class_weight=weighting
+        )
+        first[weighting] = result.steps[0]["loss"]  # one batch: the whole set, same start
+        assert f"class_weight: {weighting}" in (out / "README.md").read_text()
+    assert first["balanced"] != pytest.approx(first["none"], abs=1e-4)
+    with pytest.raises(ConfigError, match="class_weight"):
+        train_classifier(data, tmp_path / "bad", class_weight="inverse")

@@ -39,12 +39,12 @@ def test_help_for_every_command(run):
 
 def test_train_evaluate_compare_and_jobs(run, tmp_path):
     data = write_export(tmp_path / "export", per_label=4, chars=150)
-    out = run(
-        "train", "classifier", str(data), "--epochs", "1", "--max-length", "32", "--name", "tiny"
-    )
+    args = ("--epochs", "1", "--max-length", "32", "--class-weight", "none", "--name", "tiny")
+    out = run("train", "classifier", str(data), *args)
     assert "succeeded" in out and "step 1/" in out
     model = run.ws / "runs" / "tiny"
     assert (model / "README.md").exists() and (model / "eval" / "report.md").exists()
+    assert "class_weight: none" in (model / "README.md").read_text()
     out = run("evaluate", str(model), str(data / "dev.jsonl"), "--out", str(tmp_path / "ev"))
     assert "| macro avg |" in out
     out = run("compare", str(model), str(tmp_path / "ev"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from finetune.classifier import CLASS_WEIGHTS
 from kgsynth.app.cli.overrides import overrides
 from kgsynth.app.cli.state import CliState
 
@@ -64,8 +65,12 @@ def model_dir(text: str):
 @model_dir("Encoder dir (default: MiniLM).")
 @overrides(
     "finetune.classifier.TrainConfig",
-    *("epochs", "lr", "batch_size", "max_length", "patience", "seed"),
+    *("epochs", "lr", "batch_size", "max_length", "patience", "class_weight", "seed"),
     patience="Early-stopping epochs.",
+    class_weight={
+        "type": click.Choice(CLASS_WEIGHTS),
+        "help": "Weigh each label's loss by its rarity (balanced) or not (none).",
+    },
 )
 @run_options
 @pass_state

@@ -232,6 +232,7 @@ def kgsynth_rows(data: Split, seeds: dict[str, list[int]], ctx: dict) -> tuple[l
         "pool_label_accuracy": _accuracy(pool_pairs, gold),
         "seedclf_pool_accuracy": _seed_classifier_accuracy(labeled, gold),
         "label_precision": _per_label_precision(built, gold),
+        "estimated_precision": built_stats.get("estimated_precision"),
         "labeling": built_stats.get("labeling"),
         "abstained": built_stats.get("abstained"),
     }

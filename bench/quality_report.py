@@ -146,8 +146,10 @@ def _labeling_lines(runs: list[dict]) -> list[str]:
         )
         weights = ", ".join(f"{n} {w:.1f}" for n, w in lab.get("lf_weights", {}).items())
         abstained = r.get("abstained") or {}
+        estimated = r.get("estimated_precision") or {}
         precision = ", ".join(
-            f"{name} {p['precision']:.2f} ({p['n']})"
+            f"{name} {p['precision']:.2f} ({p['n']}"
+            + (f", kgsynth expected {estimated[name]:.2f})" if name in estimated else ")")
             for name, p in (r.get("label_precision") or {}).items()
         )
         lines += [

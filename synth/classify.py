@@ -340,6 +340,15 @@ def _weak_example(units: Units, outputs, labels: list[str], i: int, best, conf) 
     )
 
 
+def estimated_precision(examples: list[Example]) -> dict[str, float]:
+    """Per label, the mean calibrated confidence of its weak examples: the share expected right."""
+    by_label: dict[str, list[float]] = {}
+    for e in examples:
+        if e.label_source == "weak" and e.label:
+            by_label.setdefault(e.label, []).append(e.confidence)
+    return {label: round(sum(c) / len(c), 3) for label, c in sorted(by_label.items())}
+
+
 def _save(ws, schema, examples, labeled: CorpusLabels, params, name) -> DatasetVersion:
     kept = unique(examples)
     units = labeled.units
@@ -350,6 +359,7 @@ def _save(ws, schema, examples, labeled: CorpusLabels, params, name) -> DatasetV
         "entities_linked": bool(units.entities and any(units.entities)),
         "abstained": labeled.report.get("abstained", {}),
         "labeling": {k: v for k, v in labeled.report.items() if k != "abstained"},
+        "estimated_precision": estimated_precision(kept),
     }
     return save(
         ws,

@@ -102,6 +102,13 @@ def test_build_classification_on_bbc(corpus):
     accuracy = np.mean([e.label == gold[e.provenance.doc_ids[0]] for e in weak])
     assert accuracy > 0.6, accuracy  # chance is 0.2
     assert version.stats["sources"]["weak"] == len(weak)
+    expected = version.stats["estimated_precision"]  # what a user sees without gold labels
+    for label in expected:
+        right = [e.label == gold[e.provenance.doc_ids[0]] for e in weak if e.label == label]
+        assert abs(expected[label] - np.mean(right)) < 0.35, (label, expected[label], right)
+    from kgsynth.app.summary import version_lines
+
+    assert any("weak labels expected right" in line for line in version_lines(version))
 
 
 def test_per_label_cap_exclude_and_chunks(corpus):

@@ -24,6 +24,11 @@ def version_lines(v: DatasetVersion) -> list[str]:
         lines.append(
             f"  abstained (left out, no label fits well enough): {sum(abstained.values())} ({reasons})"
         )
+    precision = v.stats.get("estimated_precision") or {}
+    if precision:
+        low = sorted(precision.items(), key=lambda kv: kv[1])[:3]
+        shown = ", ".join(f"{label}={p:.2f}" for label, p in low)
+        lines.append(f"  weak labels expected right (calibrated confidence), lowest: {shown}")
     short = shortfall(v)
     if short:
         lines.append(f"  {short}")

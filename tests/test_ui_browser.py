@@ -214,6 +214,7 @@ def test_flow_ingest_to_finetune(ui_app, ui_page, bbc_sample_dir, artifacts_dir)
     pg.click("#synth-run")
     wait_job(pg, "synth")
     wait_text(pg, "synth-result", r"Dataset topics .* examples")
+    wait_text(pg, "synth-result", r"weak labels expected right")
     shot(pg, artifacts_dir, "3-synthesize")
 
     # Review from the keyboard: accept, reject, relabel; agreement; apply.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kgsynth.app.summary import shortfall
+from kgsynth.app.summary import version_lines
 from kgsynth.app.ui import tables as t
 from kgsynth.app.ui.context import Hooks, UIContext, friendly
 from kgsynth.app.ui.jobpanel import JobPanel
@@ -248,8 +248,8 @@ def build(ctx: UIContext) -> Hooks:
         r = job.result
         rows = t.example_rows(ctx.ws.catalog.examples(r["version_id"])[:20])
         md = f"Dataset **{r['name']}** `{r['version_id']}`: **{r['count']}** examples."
-        short = shortfall(ctx.ws.catalog.dataset(r["version_id"]))
-        return md + (f"\n\n**Note:** {short}" if short else ""), rows
+        details = version_lines(ctx.ws.catalog.dataset(r["version_id"]))[1:]
+        return md + "".join(f"\n- {line.strip()}" for line in details), rows
 
     panel.wire(on_finish, [result, examples])
 

@@ -335,20 +335,3 @@ def test_terse_label_names_warn_and_descriptions_are_suggested(corpus):
     )
     assert filled.labels[0].description == schema.labels[0].description  # an expert's is kept
     assert all(spec.description for spec in filled.labels)
-
-
-def test_temperature_is_no_sharper_than_the_seeds_can_show():
-    from synth.weak_labels import _sharpen, _temperature
-
-    rng = np.random.default_rng(1)
-    y = np.array([0, 1] * 8)
-    probs = np.clip(
-        np.where(y[:, None] == np.arange(2), 0.7, 0.3) + rng.normal(0, 0.05, (16, 2)), 0.05, None
-    )
-    probs /= probs.sum(1, keepdims=True)
-    assert (probs.argmax(1) == y).all()  # every held-out seed right: likelihood alone sharpens on
-    t = _temperature(probs, y)
-    assert _sharpen(probs, t).max(1).mean() <= 17 / 18 + 1e-9
-    wrong = probs.copy()
-    wrong[:4] = wrong[:4, ::-1]  # 4 of 16 wrong: confidence follows the accuracy down
-    assert _sharpen(wrong, _temperature(wrong, y)).max(1).mean() < 0.8

@@ -45,7 +45,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality-table")
+    p.add_argument(
+        "--collect",
+        nargs="+",
+        type=Path,
+        help="run nothing: the table of these folders' <corpus>-<setting>/results.json",
+    )
     args = p.parse_args(argv)
+    rows = collected(args.collect) if args.collect else measured(args)
+    fill_gold(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "table.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    (args.out / "table.md").write_text(markdown(rows, args), encoding="utf-8")
+    print((args.out / "table.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def collected(folders: list[Path]) -> list[dict]:
+    """The rows of results already written, in corpus and setting order."""
+    rows = []
+    for corpus in CORPORA:
+        for setting in sorted(SETTINGS, key=lambda s: s != "descriptions"):
+            for folder in folders:
+                path = folder / f"{corpus}-{setting}" / "results.json"
+                if path.exists():
+                    result = json.loads(path.read_text(encoding="utf-8"))
+                    rows += table_rows(corpus, setting, result)
+    return rows
+
+
+def measured(args: argparse.Namespace) -> list[dict]:
     rows = []
     for corpus in args.corpora:
         gold_done = False
@@ -78,12 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run(parse_args(argv_one))
             gold_done = True
             rows += table_rows(corpus, setting, result)
-    fill_gold(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "table.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    (args.out / "table.md").write_text(markdown(rows, args), encoding="utf-8")
-    print((args.out / "table.md").read_text(encoding="utf-8"))
-    return 0
+    return rows
 
 
 def table_rows(corpus: str, setting: str, result: dict) -> list[dict]:

@@ -45,7 +45,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.quality_corpora import CORPORA, load_corpus  # noqa: E402
 from bench.quality_data import Split, draw_seeds, load_rows, split  # noqa: E402
 from bench.quality_report import write_reports  # noqa: E402
-from bench.quality_train import TrainConfig, train_and_score  # noqa: E402
+from bench.quality_train import CLASS_WEIGHT, TrainConfig, train_and_score  # noqa: E402
+from finetune.classifier import CLASS_WEIGHTS  # noqa: E402
 from kgsynth.errors import KgsynthError  # noqa: E402
 from kgsynth.workspace import Workspace  # noqa: E402
 from synth.classify import SELECTIONS  # noqa: E402
@@ -73,8 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", help="where the classifier trains: cpu | cuda")
     p.add_argument(
         "--class-weight",
-        choices=("balanced", "none"),
-        default="balanced",
+        choices=CLASS_WEIGHTS,
+        default=CLASS_WEIGHT,
         help="label weights in every arm's classifier (the product trainer's default: balanced)",
     )
     p.add_argument("--workers", type=int, default=2, help="spaCy processes for the pool ingest")

@@ -28,6 +28,8 @@ if str(ROOT) not in sys.path:
 
 from bench.quality import parse_args, run  # noqa: E402
 from bench.quality_corpora import CORPORA  # noqa: E402
+from bench.quality_train import CLASS_WEIGHT  # noqa: E402
+from finetune.classifier import CLASS_WEIGHTS  # noqa: E402
 
 SETTINGS = {"names": "label names only", "descriptions": "names + one-line descriptions"}
 GOAL_GOLD, GOAL_EDA = -3.0, 5.0
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--k", nargs="+", help="seeds per label (default 4 8; --quick: 8)")
     p.add_argument("--draws", help="seed draws per k (default 3; --quick: 1)")
     p.add_argument("--classifier", choices=("finetune", "logreg"), default="finetune")
-    p.add_argument("--class-weight", choices=("balanced", "none"), default="balanced")
+    p.add_argument("--class-weight", choices=CLASS_WEIGHTS, default=CLASS_WEIGHT)
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality-table")
@@ -154,8 +156,8 @@ def markdown(rows: list[dict], args) -> str:
     lines = [
         "# kgsynth classification quality, every corpus and setting",
         "",
-        f"Classifier: {args.classifier} on {args.device}, class weights {args.class_weight}; macro-F1 on each corpus's held-out test"
-        " set, mean ± std over seed draws. Weak labels: accuracy of kgsynth's labels on the whole"
+        f"Classifier: {args.classifier} on {args.device}, class weights {args.class_weight};"
+        " macro-F1 on each corpus's held-out test set, mean ± std over seed draws. Weak labels: accuracy of kgsynth's labels on the whole"
         " pool (seeds excluded) vs a logistic regression on the seeds' embeddings, on the same pool.",
         "",
         "| corpus | schema | k | seeds | seeds + EDA | kgsynth | gold | kgsynth − gold |"

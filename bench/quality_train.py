@@ -16,6 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from finetune.classifier import TrainConfig as ClassifierConfig
+
+CLASS_WEIGHT = ClassifierConfig().class_weight  # the product trainer's default, in every arm
+
 
 @dataclass
 class TrainConfig:
@@ -26,7 +30,7 @@ class TrainConfig:
     max_length: int = 128
     batch_size: int = 16
     lr: float = 5e-5
-    class_weight: str = "balanced"  # as finetune.classifier.TrainConfig
+    class_weight: str = CLASS_WEIGHT
 
     def epochs_for(self, n: int) -> int:
         """The fixed epochs, raised so that tiny training sets still get `min_steps` steps."""

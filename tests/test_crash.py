@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -29,6 +30,24 @@ def _wait_for(cond, timeout=180.0):
     while not cond():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def _pause_outside_a_catalog_write(ws: Workspace, pid: int) -> None:
+    """SIGSTOP the process group `pid` at a moment it holds no catalog write transaction, so the
+    paused job keeps the workspace lock without blocking other catalog writers."""
+    for _ in range(200):
+        os.killpg(pid, signal.SIGSTOP)
+        probe = sqlite3.connect(ws.catalog.path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.killpg(pid, signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            probe.close()
+    raise AssertionError("the job never left its catalog write")
 
 
 def _write_docs(folder: Path, files) -> Path:
@@ -147,8 +166,14 @@ def test_second_ingest_is_refused_naming_the_running_job(corpus, tmp_path, nlp):
     with Workspace(tmp_path / "ws") as ws:
         a = jobs.submit(ws, "ingest", {"paths": [str(p) for p in a_files], "batch_docs": 2})
         _wait_for(lambda: ws.catalog.count("documents") >= 2)
-        b = jobs.submit(ws, "ingest", {"paths": [str(p) for p in b_files], "batch_docs": 2})
-        b_done = jobs.wait(ws, b.id, timeout=180)
+        # Pause A mid-ingest (it keeps the lock) so B meets it however fast this machine is.
+        a_pid = ws.catalog.job(a.id).pid
+        _pause_outside_a_catalog_write(ws, a_pid)
+        try:
+            b = jobs.submit(ws, "ingest", {"paths": [str(p) for p in b_files], "batch_docs": 2})
+            b_done = jobs.wait(ws, b.id, timeout=180)
+        finally:
+            os.killpg(a_pid, signal.SIGCONT)
         assert b_done.state == JobState.failed
         assert f"being written by job {a.id}" in b_done.error and "\n" not in b_done.error
         assert jobs.wait(ws, a.id, timeout=180).state == JobState.succeeded

@@ -85,7 +85,7 @@ def label_units(
     for fold in folds:
         fold.run(names)
     y = np.asarray(ctx.seed_labels, dtype=int)
-    held = {n: _held_out(folds, n, len(y), ctx.L) for n in names} if folds else {}
+    held = {n: _held_out(folds, n, len(y), ctx.L) for n in names}  # all abstain without folds
     accuracy = {n: _accuracy(h, y) for n, h in held.items()}
     weights = {n: _weight(*accuracy[n], ctx.L) for n in accuracy}
     probs, held_probs, temperature, priors = _calibrated(outputs, held, weights, ctx.L, y)

@@ -76,8 +76,11 @@ def test_improve_adds_targeted_examples_and_retrains_with_the_same_settings(
     assert all(e.model_dump() == old[e.id].model_dump() for e in new if e.id in old)
     used = {d for e in old.values() for d in e.provenance.doc_ids}
     held_texts = {json.loads(x)["text"] for x in held_out.read_text().splitlines()}
+    # why each was added is in the version's stats (an example another version stored first keeps
+    # that version's meta)
+    whys = graph_ws.catalog.dataset(report.version_after).stats["improve"]["why"]
     for e in added:
-        why = e.meta["improve"]
+        why = whys[e.id]
         assert why["run"] == str(run) and why["why"].startswith("confused ")
         gold, predicted = why["why"].split(":")[0].removeprefix("confused ").split(" -> ")
         assert e.label in (gold, predicted) and not set(e.provenance.doc_ids) & used

@@ -5,12 +5,6 @@ seed of every label (each seed is held out once), every labeling function is ref
 predicts it. An LF's weight is its held-out accuracy as log-odds over chance, so an LF that cannot
 tell the labels apart (topic entities on a sentiment task, polarity on a topic task) gets no say.
 
-Each fold also labels the whole pool without its seeds and self-trains on its own pseudo-labels, so
-a held-out seed is never predicted by a model that learned it second-hand: pseudo-labels made with
-every seed put each seed's label on its near neighbours, and a held-out model trained on those
-scored 0.84 on the seeds against 0.69 on the pool (20 newsgroups), which sharpened the temperature
-and let wrong labels pass the precision cut.
-
 Then, over the pool:
 
 1. the weighted LFs are combined, and a temperature fitted on the held-out seeds calibrates the result;
@@ -21,8 +15,7 @@ Then, over the pool:
    held-out accuracy gets worse; every round is reported;
 4. abstain: a unit is left out when it fits no label (further from every seed than seeds are from each
    other) or when its label is too uncertain (per label, the least confident units are dropped until
-   the kept ones' expected precision reaches ``min_precision``, keeping at least the most
-   confident half).
+   the kept ones' expected precision reaches ``min_precision``).
 """
 
 from __future__ import annotations
@@ -38,15 +31,10 @@ from synth.labeling import (
     LFOutput,
     combine_probs,
     selftrain_rows,
-    unit_features,
 )
-from synth.polarity import feature_matrix
 
+HELD_OUT_LFS = ("description", "keyword", "knn", "selftrain", "lexical")
 ROUND_SHARES = (0.3, 0.5, 0.7, 0.85)
-# A label keeps at least its most confident half: when the seeds say the labeling is weak overall
-# (few seeds, honest held-out accuracy 0.6), no unit reaches min_precision, and a set of seeds
-# alone trains a worse model than the better half of 72%-right weak labels (reviews, 16 seeds).
-MIN_KEPT_SHARE = 0.5
 
 
 @dataclass
@@ -58,7 +46,6 @@ class LabelResult:
     keep: np.ndarray  # (n,) False where the unit abstains
     abstain: dict[str, int] = field(default_factory=dict)  # reason -> units
     report: dict = field(default_factory=dict)
-    held_out: np.ndarray | None = None  # (m, L) each seed's label as predicted without its fold
 
     @property
     def best(self) -> np.ndarray:
@@ -81,11 +68,11 @@ def label_units(
     names = [n for n in (names or list(LABELING_FUNCTIONS.names())) if n in _known()]
     seed_units = seed_units or {}
     outputs = {n: LABELING_FUNCTIONS.get(n)(ctx) for n in names}
-    folds = [_Fold.build(ctx, held, seed_units) for held in _folds(ctx.seed_labels)]
-    for fold in folds:
-        fold.run(names)
+    folds = _folds(ctx.seed_labels)
+    held = {n: _held_out(ctx, n, folds) for n in names if n in HELD_OUT_LFS}
+    if "entity" in outputs:
+        held["entity"] = _at_seed_units(outputs["entity"], seed_units, len(ctx.seed_labels), ctx.L)
     y = np.asarray(ctx.seed_labels, dtype=int)
-    held = {n: _held_out(folds, n, len(y), ctx.L) for n in names}  # all abstain without folds
     accuracy = {n: _accuracy(h, y) for n, h in held.items()}
     weights = {n: _weight(*accuracy[n], ctx.L) for n in accuracy}
     probs, held_probs, temperature, priors = _calibrated(outputs, held, weights, ctx.L, y)
@@ -94,15 +81,13 @@ def label_units(
     excluded = np.zeros(ctx.n, dtype=bool)
     excluded[list(seed_units.values())] = True
     for r in range(1, max_rounds + 1):
-        share = ROUND_SHARES[min(r, 4) - 1]
-        pseudo = _pseudo_labels(probs, priors, excluded, share)
+        pseudo = _pseudo_labels(probs, priors, excluded, ROUND_SHARES[min(r, 4) - 1])
         if not len(pseudo[0]):
             break
-        for fold in folds:  # each fold's own pseudo-labels, from its own pool labels
-            fold_probs = _reweigh(_sharpen(fold.pool_probs(weights), temperature), priors)
-            fold.self_train(_pseudo_labels(fold_probs, priors, excluded, share), ctx)
-        outputs["selftrain"] = _self_trained(ctx, pseudo)
-        held["selftrain"] = _held_out(folds, "selftrain", len(y), ctx.L)
+        ctx.pseudo = (selftrain_rows(ctx)[pseudo[0]], pseudo[1], pseudo[2])
+        ctx.cache.pop("selftrain", None)
+        outputs["selftrain"] = LABELING_FUNCTIONS.get("selftrain")(ctx)
+        held["selftrain"] = _held_out(ctx, "selftrain", folds)
         accuracy["selftrain"] = _accuracy(held["selftrain"], y)
         weights["selftrain"] = _weight(*accuracy["selftrain"], ctx.L)
         probs, held_probs, temperature, priors = _calibrated(outputs, held, weights, ctx.L, y)
@@ -126,79 +111,7 @@ def label_units(
         "abstained": abstain,
     }
     ordered = [outs[n] for n in names]
-    return LabelResult(probs, ordered, keep, abstain, report, held_probs)
-
-
-def _self_trained(ctx: LabelingContext, pseudo) -> LFOutput:
-    """The selftrain LF refitted on the seeds plus `pseudo` (unit indices, labels, weights)."""
-    ctx.pseudo = (selftrain_rows(ctx)[pseudo[0]], pseudo[1], pseudo[2])
-    ctx.cache.pop("selftrain", None)
-    return LABELING_FUNCTIONS.get("selftrain")(ctx)
-
-
-@dataclass
-class _Fold:
-    """The pool labeled without one fold of seeds. Its context's units are the pool's, then the
-    held-out seeds that are not pool units; a held-out seed is read at its pool unit or that row."""
-
-    held: np.ndarray  # seed indices held out
-    ctx: LabelingContext  # the other seeds as seeds
-    rows: dict[int, int]  # held-out seed index -> row of ctx
-    n_pool: int
-    outputs: dict[str, LFOutput] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, ctx: LabelingContext, held: np.ndarray, seed_units: dict[int, int]) -> _Fold:
-        labels = np.asarray(ctx.seed_labels, dtype=int)
-        texts = ctx.seed_texts or [""] * len(labels)
-        rest = np.setdiff1d(np.arange(len(labels)), held)
-        extra = [int(k) for k in held if k not in seed_units]
-        rows = {int(k): seed_units[int(k)] for k in held if int(k) in seed_units}
-        rows |= {k: ctx.n + m for m, k in enumerate(extra)}
-        features = unit_features(ctx)
-        if extra:
-            features = np.vstack([features, feature_matrix([texts[k] for k in extra])])
-        sub = replace(
-            ctx,
-            texts=list(ctx.texts) + [texts[k] for k in extra],
-            vectors=np.vstack([ctx.vectors, ctx.seed_vectors[extra]]),
-            seed_vectors=ctx.seed_vectors[rest],
-            seed_labels=labels[rest].tolist(),
-            seed_texts=[texts[i] for i in rest] if ctx.seed_texts else [],
-            unit_entities=list(ctx.unit_entities) + [[] for _ in extra]
-            if ctx.unit_entities
-            else [],
-            pseudo=None,
-            cache={"lexical_features": features},
-        )
-        return cls(held, sub, rows, ctx.n)
-
-    def run(self, names: list[str]) -> None:
-        self.outputs = {n: LABELING_FUNCTIONS.get(n)(self.ctx) for n in names}
-
-    def pool_probs(self, weights: dict) -> np.ndarray:
-        """This fold's combined labels of the pool (uncalibrated), with the given LF weights."""
-        names, weights = _voters(self.outputs, weights)
-        n = self.n_pool
-        cut = [LFOutput(x, self.outputs[x].probs[:n], self.outputs[x].active[:n]) for x in names]
-        return combine_probs(cut, weights)
-
-    def self_train(self, pseudo, ctx: LabelingContext) -> None:
-        rows = selftrain_rows(ctx)[pseudo[0]]
-        self.ctx.pseudo = (rows, pseudo[1], pseudo[2])
-        self.ctx.cache.pop("selftrain", None)
-        self.outputs["selftrain"] = LABELING_FUNCTIONS.get("selftrain")(self.ctx)
-
-
-def _held_out(folds: list[_Fold], name: str, m: int, L: int) -> LFOutput:
-    """The LF's predictions for every seed, each made by the fold that held it out."""
-    probs = np.full((m, L), 1.0 / L)
-    active = np.zeros(m, dtype=bool)
-    for fold in folds:
-        out = fold.outputs[name]
-        for k, row in fold.rows.items():
-            probs[k], active[k] = out.probs[row], out.active[row]
-    return LFOutput(name, probs, active)
+    return LabelResult(probs, ordered, keep, abstain, report)
 
 
 def _known() -> set[str]:
@@ -216,6 +129,39 @@ def _folds(seed_labels: list[int]) -> list[np.ndarray]:
     if len(fold_of) == 0 or max(rank.values()) < 2:
         return []  # one seed per label: nothing can be held out
     return [np.flatnonzero(fold_of == f) for f in range(int(fold_of.max()) + 1)]
+
+
+def _held_out(ctx: LabelingContext, name: str, folds: list[np.ndarray]) -> LFOutput:
+    """The LF's predictions for every seed, each made without that seed's fold."""
+    m = len(ctx.seed_labels)
+    probs = np.full((m, ctx.L), 1.0 / ctx.L)
+    active = np.zeros(m, dtype=bool)
+    labels = np.asarray(ctx.seed_labels, dtype=int)
+    texts = ctx.seed_texts or [""] * m
+    for held in folds:
+        rest = np.setdiff1d(np.arange(m), held)
+        sub = replace(
+            ctx,
+            texts=[texts[i] for i in held],
+            vectors=ctx.seed_vectors[held],
+            seed_vectors=ctx.seed_vectors[rest],
+            seed_labels=labels[rest].tolist(),
+            seed_texts=[texts[i] for i in rest] if ctx.seed_texts else [],
+            unit_entities=[],
+            cache={},
+        )
+        out = LABELING_FUNCTIONS.get(name)(sub)
+        probs[held], active[held] = out.probs, out.active
+    return LFOutput(name, probs, active)
+
+
+def _at_seed_units(out: LFOutput, seed_units: dict[int, int], m: int, L: int) -> LFOutput:
+    """An LF's pool output read at the seeds that are pool units (the entity LF leaves a unit out)."""
+    probs = np.full((m, L), 1.0 / L)
+    active = np.zeros(m, dtype=bool)
+    for k, i in seed_units.items():
+        probs[k], active[k] = out.probs[i], out.active[i]
+    return LFOutput(out.name, probs, active)
 
 
 def _accuracy(out: LFOutput, y: np.ndarray) -> tuple[float, int]:
@@ -239,7 +185,9 @@ def _calibrated(outputs: dict, held: dict, weights: dict, L: int, y: np.ndarray)
     """Combined pool and held-out probabilities: temperature from the seeds, priors from the pool.
     Without held-out seeds nothing is calibrated: uniform priors (EM over uncalibrated votes drifts
     toward one label)."""
-    names, weights = _voters(outputs, weights)
+    names = [n for n in outputs if weights.get(n, 0.0) > 0]
+    if not names:  # no LF beats chance on the seeds: fall back to all, equally
+        names, weights = list(outputs), dict.fromkeys(outputs, 1.0)
     pool = combine_probs([outputs[n] for n in names], weights)
     seeds = combine_probs([held[n] for n in names if n in held], weights) if held else None
     t = 1.0
@@ -251,14 +199,6 @@ def _calibrated(outputs: dict, held: dict, weights: dict, L: int, y: np.ndarray)
     pool = _reweigh(pool, priors)
     held_probs = seeds if seeds is not None else np.zeros((0, L))
     return pool, held_probs, t, priors
-
-
-def _voters(outputs: dict, weights: dict) -> tuple[list[str], dict]:
-    """The LFs that vote and their weights: those above chance on the seeds, else all equally."""
-    names = [n for n in outputs if weights.get(n, 0.0) > 0]
-    if not names:
-        return list(outputs), dict.fromkeys(outputs, 1.0)
-    return names, weights
 
 
 def _sharpen(probs: np.ndarray, t: float) -> np.ndarray:
@@ -333,7 +273,6 @@ def _abstain(ctx: LabelingContext, probs: np.ndarray, min_precision: float):
         running = np.cumsum(conf[order]) / np.arange(1, len(order) + 1)
         ok = np.flatnonzero(running >= min_precision)
         cut = int(ok[-1]) + 1 if len(ok) else 0
-        cut = max(cut, math.ceil(MIN_KEPT_SHARE * len(order)))
         thresholds[j] = conf[order[cut - 1]] if cut else 1.0
         uncertain[order[cut:]] = True
     keep &= ~uncertain

@@ -290,26 +290,6 @@ def test_sentiment_labels_learn_from_seeds_and_evaluative_words():
     assert result.keep.dtype == bool and len(result.keep) == len(texts)
 
 
-def test_a_held_out_seed_is_not_confirmed_by_its_own_echo():
-    """Pool units close to a seed take its label; a held-out model self-trained on them would
-    confirm even a wrong seed label. Each fold labels and self-trains on the pool without its seeds."""
-    from synth.weak_labels import label_units
-
-    echo = [
-        "I love this camera, the pictures are sharp and beautiful!",
-        "I really love this camera; the pictures are sharp and beautiful.",
-        "Love this camera, its pictures are so sharp and beautiful.",
-    ]
-    texts = PRAISE + COMPLAINTS + echo
-    labels = [0] * len(PRAISE) + [1] * len(COMPLAINTS) + [0] * len(echo)
-    ctx, seed_units = _sentiment_ctx(texts, labels, 4)
-    assert ctx.seed_texts[0] == PRAISE[0]
-    ctx.seed_labels[0] = 1  # the expert filed this praise as a complaint
-    result = label_units(ctx, seed_units=seed_units, max_rounds=2)
-    assert len(result.report["rounds"]) > 1  # self-training ran
-    assert result.held_out[0].argmax() == 0  # predicted from the other seeds: praise
-
-
 def test_priors_from_a_skewed_pool():
     from synth.weak_labels import _priors
 

@@ -157,8 +157,9 @@ def markdown(rows: list[dict], args) -> str:
         "# kgsynth classification quality, every corpus and setting",
         "",
         f"Classifier: {args.classifier} on {args.device}, class weights {args.class_weight};"
-        " macro-F1 on each corpus's held-out test set, mean ± std over seed draws. Weak labels: accuracy of kgsynth's labels on the whole"
-        " pool (seeds excluded) vs a logistic regression on the seeds' embeddings, on the same pool.",
+        " macro-F1 on each corpus's held-out test set, mean ± std over seed draws."
+        " Weak labels: accuracy of kgsynth's labels on the whole pool (seeds excluded)"
+        " vs a logistic regression on the seeds' embeddings, on the same pool.",
         "",
         "| corpus | schema | k | seeds | seeds + EDA | kgsynth | gold | kgsynth − gold |"
         " kgsynth − EDA | weak labels | seeds-only clf | lowest label precision | goal |",
